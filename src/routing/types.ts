@@ -79,3 +79,12 @@ export interface Manifest {
   entries: ManifestEntry[];
   skipped: Skipped[];
 }
+
+/** The run folder a routing event writes into (made by src/workspace). */
+export interface RunTarget {
+  dataset: string;
+  runId: string;
+  /** Absolute, real (symlink-free) path of `{root}/{dataset}/{runId}`. */
+  runDir: string;
+  subdirs: Record<Subdir, string>;
+}
