@@ -1,0 +1,251 @@
+// One zod schema for mcp.config.json, and the pure function that layers environment and flags
+// over it (flag > environment > file). No fs here: the caller reads the file and passes its text,
+// so tests can hand in any (file, env, flags) triple. The JSON Schema for editors is generated
+// from `ConfigSchema` (scripts/gen-schema.mjs), so the two cannot drift.
+import path from 'node:path';
+import { z } from 'zod';
+
+const stringMap = z.record(z.string(), z.string());
+
+const toolFilter = z.strictObject({
+  allow: z.array(z.string()).optional().describe('Globs of downstream tool names to expose (default: all).'),
+  deny: z.array(z.string()).optional().describe('Globs of downstream tool names to hide; beats allow.'),
+});
+
+const serverRouting = z.strictObject({
+  tools: z.array(z.string()).optional().describe('Names or globs of this server\'s tools whose results are routed; "@default" is the built-in list.'),
+});
+
+const serverCommon = {
+  routing: serverRouting.optional(),
+  tools: toolFilter.optional(),
+  timeoutMs: z.number().int().positive().optional().describe('Per-call timeout in ms, reset by progress (default 300000).'),
+  disabled: z.boolean().optional().describe('Keep the entry but do not start it.'),
+  description: z.string().optional(),
+};
+
+export const StdioServerSchema = z.strictObject({
+  type: z.literal('stdio').optional(),
+  command: z.string().min(1).describe('Program to start; ${VAR} is not expanded here, use args/env.'),
+  args: z.array(z.string()).optional().describe('Arguments; ${VAR} is expanded from the environment.'),
+  env: stringMap.optional().describe('Added to the proxy\'s own environment; ${VAR} is expanded.'),
+  cwd: z.string().optional().describe('Working folder; relative to the config file.'),
+  ...serverCommon,
+});
+
+export const HttpServerSchema = z.strictObject({
+  type: z.enum(['http', 'streamable-http']),
+  url: z.string().url(),
+  headers: stringMap.optional().describe('Sent with every request; ${VAR} is expanded.'),
+  ...serverCommon,
+});
+
+export const ServerSchema = z.union([StdioServerSchema, HttpServerSchema]);
+
+export const ConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  workspace: z
+    .strictObject({
+      root: z.string().optional().describe('WORKSPACES_ROOT: where the dataset folders live. Default {uploadRoot}/_workspaces.'),
+      uploadRoot: z.string().optional().describe('UPLOAD_ROOT: default .uploaded beside this file.'),
+      maxArtifactBytes: z.number().int().positive().optional().describe('Largest single artifact routed (default 10 GiB).'),
+    })
+    .optional(),
+  routing: z
+    .strictObject({
+      mode: z.enum(['copy', 'move']).optional().describe('ARTIFACT_ROUTING_MODE: copy (default) keeps originals.'),
+      tools: z.array(z.string()).optional().describe('Allowlist of artifact-generating tools: names, globs, "@default".'),
+      datasetArgs: z.array(z.string()).optional().describe('Argument names that name a dataset (default csv_path, dataset, data_path, file_path, path).'),
+      sourceRoots: z.array(z.string()).optional().describe('Extra folders artifacts may be routed from.'),
+    })
+    .optional(),
+  mcpServers: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'server names are 1-64 of A-Z a-z 0-9 _ . -'), ServerSchema).optional(),
+});
+
+export type ConfigFile = z.infer<typeof ConfigSchema>;
+export type StdioServerConfig = z.infer<typeof StdioServerSchema>;
+export type HttpServerConfig = z.infer<typeof HttpServerSchema>;
+export type ServerConfig = z.infer<typeof ServerSchema>;
+
+export const DEFAULT_DATASET_ARGS = ['csv_path', 'dataset', 'data_path', 'file_path', 'path'];
+export const DEFAULT_MAX_ARTIFACT_BYTES = 10 * 1024 ** 3;
+
+/** Command-line flags that overlay the file and the environment. */
+export interface Flags {
+  config?: string;
+  root?: string;
+  uploadRoot?: string;
+  mode?: string;
+  transport?: string;
+  host?: string;
+  port?: string | number;
+}
+
+export interface Settings {
+  /** Absolute path of the config file read, if any. */
+  configPath?: string;
+  /** Relative paths in the config resolve against this (the config's folder, else cwd). */
+  baseDir: string;
+  uploadRoot: string;
+  /** Set when the user chose the workspaces root (flag, env or file); otherwise it is derived and may fall back. */
+  workspacesRoot?: string;
+  mode: 'copy' | 'move';
+  routingTools: string[];
+  datasetArgs: string[];
+  sourceRoots: string[];
+  maxArtifactBytes: number;
+  servers: Record<string, ServerConfig>;
+  transport: 'stdio' | 'http';
+  host: string;
+  port: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly problems: string[],
+    where?: string,
+  ) {
+    super(`${where ? `${where}: ` : ''}${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Which config file to read: --config, else $ARTIFACT_WORKSPACE_CONFIG, else ./mcp.config.json if it exists. */
+export function configPathFrom(flags: Flags, env: NodeJS.ProcessEnv, cwd: string, exists: (p: string) => boolean): string | undefined {
+  const explicit = flags.config ?? env.ARTIFACT_WORKSPACE_CONFIG;
+  if (explicit) return path.resolve(cwd, explicit);
+  const local = path.join(cwd, 'mcp.config.json');
+  return exists(local) ? local : undefined;
+}
+
+/** Parses and validates a config file's text. Errors name the exact key and what was expected. */
+export function parseConfigText(text: string, where = 'mcp.config.json'): ConfigFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([`not valid JSON (${(e as Error).message})`], where);
+  }
+  const res = ConfigSchema.safeParse(raw);
+  if (!res.success) throw new ConfigError(res.error.issues.map(describeIssue), where);
+  return res.data;
+}
+
+export function resolveSettings(input: {
+  fileText?: string;
+  filePath?: string;
+  env: NodeJS.ProcessEnv;
+  flags: Flags;
+  cwd: string;
+}): Settings {
+  const { env, flags, cwd } = input;
+  const file = input.fileText !== undefined ? parseConfigText(input.fileText, input.filePath) : {};
+  const configPath = input.filePath ? path.resolve(cwd, input.filePath) : undefined;
+  const baseDir = configPath ? path.dirname(configPath) : cwd;
+  const problems: string[] = [];
+  const pick = <T>(...vals: (T | undefined | '')[]): T | undefined => vals.find((v) => v !== undefined && v !== '') as T | undefined;
+
+  const uploadRoot = path.resolve(
+    flags.uploadRoot ? cwd : env.UPLOAD_ROOT ? cwd : baseDir,
+    pick(flags.uploadRoot, env.UPLOAD_ROOT, file.workspace?.uploadRoot) ?? '.uploaded',
+  );
+  const rootRaw = pick(flags.root, env.WORKSPACES_ROOT, file.workspace?.root);
+  const rootBase = flags.root || env.WORKSPACES_ROOT ? cwd : baseDir;
+
+  const modeRaw = pick(flags.mode, env.ARTIFACT_ROUTING_MODE, file.routing?.mode) ?? 'copy';
+  const modeSource = flags.mode ? '--mode' : env.ARTIFACT_ROUTING_MODE ? 'ARTIFACT_ROUTING_MODE' : 'routing.mode';
+  if (modeRaw !== 'copy' && modeRaw !== 'move') problems.push(`${modeSource}: expected "copy" or "move", got ${JSON.stringify(modeRaw)}`);
+
+  const transport = flags.transport ?? 'stdio';
+  if (transport !== 'stdio' && transport !== 'http') problems.push(`--transport: expected "stdio" or "http", got ${JSON.stringify(transport)}`);
+  const port = flags.port === undefined ? 3000 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port: expected an integer 0-65535, got ${JSON.stringify(flags.port)}`);
+
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    configPath,
+    baseDir,
+    uploadRoot,
+    workspacesRoot: rootRaw ? path.resolve(rootBase, rootRaw) : undefined,
+    mode: modeRaw as 'copy' | 'move',
+    routingTools: file.routing?.tools ?? ['@default'],
+    datasetArgs: file.routing?.datasetArgs ?? DEFAULT_DATASET_ARGS,
+    sourceRoots: (file.routing?.sourceRoots ?? []).map((p) => path.resolve(baseDir, p)),
+    maxArtifactBytes: file.workspace?.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
+    servers: file.mcpServers ?? {},
+    transport: transport as 'stdio' | 'http',
+    host: flags.host ?? '127.0.0.1',
+    port,
+  };
+}
+
+// ------------------------------------------------------------------ error messages
+
+type Issue = z.core.$ZodIssue;
+
+function describeIssue(issue: Issue): string {
+  const at = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys
+        .map((k) => {
+          const near = closest(k, knownKeysAt(issue.path));
+          const where = issue.path.length ? `${at}.${k}` : k;
+          return `${where}: unknown key${near ? ` (did you mean "${near}"?)` : ''}`;
+        })
+        .join('; ');
+    case 'invalid_type':
+      return `${at}: expected ${issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
+    case 'invalid_union':
+      return `${at}: expected a stdio server {command, args?, env?, cwd?} or an HTTP server {type: "http", url, headers?}`;
+    case 'invalid_value':
+      return `${at}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${at}: ${issue.message}`;
+  }
+}
+
+/** The keys the schema allows at a path, for "did you mean". */
+function knownKeysAt(p: PropertyKey[]): string[] {
+  if (p[0] === 'mcpServers' && p.length === 2) {
+    return [...Object.keys(StdioServerSchema.shape), ...Object.keys(HttpServerSchema.shape)];
+  }
+  if (p[0] === 'mcpServers' && p.length === 3) {
+    const sub = String(p[2]);
+    if (sub === 'tools') return Object.keys(toolFilter.shape);
+    if (sub === 'routing') return Object.keys(serverRouting.shape);
+    return [];
+  }
+  let schema: z.ZodType = ConfigSchema;
+  for (const key of p) {
+    while (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+    if (!(schema instanceof z.ZodObject)) return [];
+    const next = (schema.shape as Record<string, z.ZodType>)[String(key)];
+    if (!next) return [];
+    schema = next;
+  }
+  while (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
