@@ -127,7 +127,7 @@ export function parseConfigText(text: string, where = 'mcp.config.json'): Config
     throw new ConfigError([`not valid JSON (${(e as Error).message})`], where);
   }
   const res = ConfigSchema.safeParse(raw);
-  if (!res.success) throw new ConfigError(res.error.issues.map(describeIssue), where);
+  if (!res.success) throw new ConfigError(res.error.issues.flatMap((i) => describeIssue(i, raw)), where);
   return res.data;
 }
 
@@ -183,8 +183,19 @@ export function resolveSettings(input: {
 
 type Issue = z.core.$ZodIssue;
 
-function describeIssue(issue: Issue): string {
+function describeIssue(issue: Issue, raw: unknown): string[] {
   const at = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+  if (issue.code === 'invalid_union' && issue.path[0] === 'mcpServers' && issue.path.length === 2) {
+    // A server entry matched neither shape: explain against the one it was meant to be.
+    const entry = (raw as { mcpServers: Record<string, unknown> }).mcpServers[String(issue.path[1])];
+    const isHttp = !!entry && typeof entry === 'object' && 'url' in entry;
+    const sub = (isHttp ? HttpServerSchema : StdioServerSchema).safeParse(entry);
+    if (!sub.success) return sub.error.issues.flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] } as Issue, raw));
+  }
+  return [describeOne(issue, at)];
+}
+
+function describeOne(issue: Issue, at: string): string {
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys
@@ -199,7 +210,9 @@ function describeIssue(issue: Issue): string {
     case 'invalid_union':
       return `${at}: expected a stdio server {command, args?, env?, cwd?} or an HTTP server {type: "http", url, headers?}`;
     case 'invalid_value':
-      return `${at}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return `${at}: expected ${issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`}`;
+    case 'invalid_key':
+      return `${at}: invalid name (${issue.issues.map((i) => i.message).join('; ')})`;
     default:
       return `${at}: ${issue.message}`;
   }

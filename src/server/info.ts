@@ -1,0 +1,68 @@
+// What get_workspace_info (and the `info` command) report about a run. Read-only: it never makes
+// a folder, and it never follows a symlink while counting.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { SUBDIRS, type ManifestEntry, type RunTarget } from '../routing/types.js';
+import { readManifests } from '../workspace/manifest.js';
+import type { Workspaces } from '../workspace/layout.js';
+import type { InfoOut } from './schemas.js';
+
+const RECENT_ENTRIES = 10;
+const RECENT_RUNS = 20;
+
+export async function countFiles(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    const names = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const n of names) {
+      const p = path.join(d, n.name);
+      if (n.isDirectory()) stack.push(p);
+      else if (n.isFile()) {
+        files++;
+        bytes += (await fs.lstat(p).catch(() => undefined))?.size ?? 0;
+      }
+    }
+  }
+  return { files, bytes };
+}
+
+export async function describeRun(
+  workspaces: Workspaces,
+  run: RunTarget | undefined,
+  base: { mode: 'copy' | 'move'; rootFallback?: string },
+): Promise<InfoOut> {
+  const common = {
+    workspaces_root: workspaces.root,
+    ...(base.rootFallback ? { root_fallback: base.rootFallback } : {}),
+    mode: base.mode,
+  };
+  if (!run) {
+    return { active: false, ...common, dataset: null, run_id: null, workspace_root: null, subdirs: null, latest: null, counts: {}, bytes: 0, runs: [], recent: [] };
+  }
+  const counts: Record<string, number> = {};
+  let bytes = 0;
+  for (const s of SUBDIRS) {
+    const c = await countFiles(run.subdirs[s]);
+    counts[s] = c.files;
+    bytes += c.bytes;
+  }
+  const runs = (await workspaces.listRuns(run.dataset)).reverse().slice(0, RECENT_RUNS);
+  const manifests = await readManifests(run.runDir);
+  const recent: ManifestEntry[] = manifests.flatMap((m) => m.entries).slice(-RECENT_ENTRIES);
+  return {
+    active: true,
+    ...common,
+    dataset: run.dataset,
+    run_id: run.runId,
+    workspace_root: run.runDir,
+    subdirs: run.subdirs,
+    latest: (await workspaces.latest(run.dataset)) ?? null,
+    counts,
+    bytes,
+    runs,
+    recent,
+  };
+}

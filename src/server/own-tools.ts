@@ -1,0 +1,154 @@
+// Our three tools as data: name, schemas, annotations and a handler over a session.
+// Handlers return plain objects; src/server/app.ts turns them into MCP results in one place.
+import type { z } from 'zod';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { detectArtifacts } from '../routing/detect.js';
+import type { Candidate } from '../routing/types.js';
+import type { WorkspaceSession } from '../workspace/session.js';
+import { datasetSlug } from '../workspace/slug.js';
+import type { AppContext } from './context.js';
+import { describeRun } from './info.js';
+import {
+  EnsureInput,
+  EnsureOutput,
+  InfoInput,
+  InfoOutput,
+  RouteInput,
+  RouteOutput,
+  toolJsonSchema,
+  type EnsureOut,
+  type InfoOut,
+  type RouteOut,
+} from './schemas.js';
+
+export interface OwnTool {
+  name: string;
+  input: z.ZodType;
+  output: z.ZodType;
+  definition: Tool;
+  run(args: unknown, session: WorkspaceSession, ctx: AppContext): Promise<object>;
+}
+
+/** A failure the agent can act on: becomes an `isError` result, not a protocol error. */
+export class ToolFailure extends Error {
+  override name = 'ToolFailure';
+}
+
+function define<I extends z.ZodType, O extends z.ZodType>(
+  name: string,
+  input: I,
+  output: O,
+  meta: Omit<Tool, 'name' | 'inputSchema' | 'outputSchema'>,
+  run: (args: z.infer<I>, session: WorkspaceSession, ctx: AppContext) => Promise<z.infer<O>>,
+): OwnTool {
+  return {
+    name,
+    input,
+    output,
+    definition: { name, ...meta, inputSchema: toolJsonSchema(input, 'input'), outputSchema: toolJsonSchema(output, 'output') },
+    run: (args, session, ctx) => run(args as z.infer<I>, session, ctx) as Promise<object>,
+  };
+}
+
+async function ensureWorkspace(args: z.infer<typeof EnsureInput>, session: WorkspaceSession, ctx: AppContext): Promise<EnsureOut> {
+  const { run, created } = await session.ensure(args.dataset ?? args.path, { newRun: args.new_run });
+  return {
+    dataset: run.dataset,
+    run_id: run.runId,
+    workspace_root: run.runDir,
+    subdirs: run.subdirs,
+    latest: (await ctx.workspaces.latest(run.dataset)) ?? null,
+    created,
+  };
+}
+
+function parseResult(result: unknown): unknown {
+  if (typeof result !== 'string') return result;
+  try {
+    return JSON.parse(result);
+  } catch {
+    throw new ToolFailure('`result` is a string but not JSON text; pass the tool result as an object or as its JSON text');
+  }
+}
+
+async function routeArtifacts(args: z.infer<typeof RouteInput>, session: WorkspaceSession, ctx: AppContext): Promise<RouteOut> {
+  if (args.result === undefined && !args.paths?.length) throw new ToolFailure('nothing to route: pass `result` (a tool result) or `paths`');
+  const detection = args.result === undefined ? undefined : detectArtifacts(parseResult(args.result));
+  const explicit: Candidate[] = (args.paths ?? []).map((p, i) =>
+    typeof p === 'string'
+      ? { kind: 'path', path: p, type: args.type, label: args.label ?? `paths[${i}]`, explicit: true }
+      : { kind: 'path', path: p.path, type: p.type ?? args.type, label: p.label ?? args.label ?? `paths[${i}]`, explicit: true },
+  );
+  const { run } = await session.ensure(args.dataset);
+  const out = await ctx.routing.route({
+    tool: args.tool ?? 'route_artifacts',
+    candidates: [...explicit, ...(detection?.candidates ?? [])],
+    inputs: [],
+    mode: args.mode ?? ctx.settings.mode,
+    run,
+    gpu: detection?.gpu,
+  });
+  return { dataset: run.dataset, run_id: run.runId, routed: out.routed, skipped: out.skipped, manifest: out.manifest };
+}
+
+async function getWorkspaceInfo(args: z.infer<typeof InfoInput>, session: WorkspaceSession, ctx: AppContext): Promise<InfoOut> {
+  const base = { mode: ctx.settings.mode, rootFallback: ctx.roots.fallback };
+  const slug = args.dataset !== undefined ? datasetSlug(args.dataset) : session.current;
+  if (!slug) {
+    if (args.run_id) throw new ToolFailure('`run_id` needs a `dataset` (this session has no current workspace)');
+    return describeRun(ctx.workspaces, undefined, base);
+  }
+  const mine = session.runFor(slug);
+  let runId = args.run_id;
+  if (!runId) runId = mine ? (await mine).runId : await ctx.workspaces.latest(slug);
+  if (!runId) {
+    if (args.dataset !== undefined) throw new ToolFailure(`no workspace for dataset "${slug}" yet; call ensure_workspace first`);
+    return describeRun(ctx.workspaces, undefined, base);
+  }
+  try {
+    return await describeRun(ctx.workspaces, await ctx.workspaces.openRun(slug, runId), base);
+  } catch (e) {
+    throw new ToolFailure((e as Error).message);
+  }
+}
+
+export const OWN_TOOLS: OwnTool[] = [
+  define(
+    'ensure_workspace',
+    EnsureInput,
+    EnsureOutput,
+    {
+      title: 'Ensure workspace',
+      description:
+        'Make (or reuse) the workspace of a dataset for this session: {root}/{dataset}/{run_id}/ with uploads, data, models, reports, plots, metrics, indexes, logs, tmp and manifests. The same dataset gives the same run until new_run is true. It becomes the current workspace.',
+      annotations: { title: 'Ensure workspace', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    ensureWorkspace,
+  ),
+  define(
+    'route_artifacts',
+    RouteInput,
+    RouteOutput,
+    {
+      title: 'Route artifacts',
+      description:
+        'File the artifacts of a tool result (model_path, report_path, plot_paths, artifacts[{path,type,label}], file:// links, images…) or explicit paths into the current workspace, copying by default, and record them in a manifest. Reports what was routed and what was skipped, with reasons.',
+      annotations: { title: 'Route artifacts', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    routeArtifacts,
+  ),
+  define(
+    'get_workspace_info',
+    InfoInput,
+    InfoOutput,
+    {
+      title: 'Workspace info',
+      description:
+        'Describe the current workspace (or a dataset\'s run): folders, file counts per folder, total bytes, recent runs and the last manifest entries. Read-only.',
+      annotations: { title: 'Workspace info', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    getWorkspaceInfo,
+  ),
+];
+
+export const OWN_TOOL_NAMES = new Set(OWN_TOOLS.map((t) => t.name));

@@ -1,0 +1,98 @@
+// Input and output schemas of our three tools: one zod source for validation, for the JSON Schemas
+// advertised in tools/list, and for the types the handlers return.
+import { z } from 'zod';
+import { SUBDIRS } from '../routing/types.js';
+
+const subdirsShape = z.object(Object.fromEntries(SUBDIRS.map((s) => [s, z.string()])) as Record<(typeof SUBDIRS)[number], z.ZodString>);
+
+const datasetArg = z.string().min(1).max(4096).describe('Dataset name or a path of its data file (tips.csv → "tips").');
+
+export const EnsureInput = z.strictObject({
+  dataset: datasetArg.optional(),
+  path: z.string().min(1).max(4096).optional().describe('Path of the dataset file; used when `dataset` is absent.'),
+  new_run: z.boolean().optional().describe('Start a new run even if this session already has one for the dataset.'),
+});
+
+export const EnsureOutput = z.object({
+  dataset: z.string(),
+  run_id: z.string(),
+  workspace_root: z.string().describe('The run folder.'),
+  subdirs: subdirsShape,
+  latest: z.string().nullable().describe('The run id the dataset\'s `latest` pointer names.'),
+  created: z.boolean(),
+});
+
+const pathItem = z.union([
+  z.string().min(1).max(4096),
+  z.strictObject({ path: z.string().min(1).max(4096), type: z.string().max(64).optional(), label: z.string().max(256).optional() }),
+]);
+
+export const RouteInput = z.strictObject({
+  tool: z.string().max(256).optional().describe('Name of the tool that produced the result (recorded in the manifest).'),
+  result: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.string()]).optional().describe('A tool result (object, or its JSON text) to search for artifacts.'),
+  paths: z.array(pathItem).max(10_000).optional().describe('Files or folders to route, as paths or {path, type, label}.'),
+  type: z.string().max(64).optional().describe('Type for `paths` that carry none (model, report, plot, metrics, data, …).'),
+  label: z.string().max(256).optional().describe('Label for `paths` that carry none.'),
+  dataset: datasetArg.optional(),
+  mode: z.enum(['copy', 'move']).optional(),
+});
+
+const entry = z
+  .object({
+    tool: z.string(),
+    type: z.string(),
+    label: z.string(),
+    src: z.string(),
+    dst: z.string(),
+    mode: z.string(),
+    bytes: z.number(),
+    sha256: z.string(),
+    mime: z.string(),
+    ts: z.string(),
+    files: z.number().optional(),
+    deduplicated: z.boolean().optional(),
+    gpu_used: z.boolean().optional(),
+    gpu_device: z.string().optional(),
+  });
+
+const skipped = z.object({ src: z.string(), reason: z.string() });
+
+export const RouteOutput = z.object({
+  dataset: z.string(),
+  run_id: z.string(),
+  routed: z.array(entry),
+  skipped: z.array(skipped),
+  manifest: z.string().nullable().describe('The manifest file written for this event, if any.'),
+});
+
+export const InfoInput = z.strictObject({
+  dataset: datasetArg.optional(),
+  run_id: z.string().max(64).optional().describe('A run of the dataset (default: the session\'s, else `latest`).'),
+});
+
+export const InfoOutput = z.object({
+  active: z.boolean().describe('True when the session has a current workspace, or the asked-for run exists.'),
+  workspaces_root: z.string(),
+  root_fallback: z.string().optional().describe('Why the default root was not used.'),
+  dataset: z.string().nullable(),
+  run_id: z.string().nullable(),
+  workspace_root: z.string().nullable(),
+  subdirs: subdirsShape.nullable(),
+  latest: z.string().nullable(),
+  mode: z.enum(['copy', 'move']),
+  counts: z.record(z.string(), z.number()).describe('Files per subfolder, recursive.'),
+  bytes: z.number(),
+  runs: z.array(z.string()).describe('Recent run ids of the dataset, newest first.'),
+  recent: z.array(entry).describe('The last manifest entries, newest last.'),
+});
+
+export type EnsureOut = z.infer<typeof EnsureOutput>;
+export type RouteOut = z.infer<typeof RouteOutput>;
+export type InfoOut = z.infer<typeof InfoOutput>;
+
+/** The JSON Schema MCP advertises for a zod object (no `$schema` key; `type: "object"` at the top). */
+export function toolJsonSchema(schema: z.ZodType, io: 'input' | 'output'): { type: 'object'; [k: string]: unknown } {
+  const js = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  delete js.$schema;
+  return { ...js, type: 'object' };
+}
