@@ -1,0 +1,82 @@
+// Shared test helpers: a cleanup stack unwound in reverse after each test, temp folders, and an
+// MCP client connected to our app server over an in-memory transport.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { resolveSettings, type Flags } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+import { createAppServer, type ToolSource } from '../src/server/app.js';
+import { createContext, type AppContext } from '../src/server/context.js';
+
+const stack: (() => unknown)[] = [];
+afterEach(async () => {
+  while (stack.length) await stack.pop()!();
+});
+
+/** Registers cleanup before the work it undoes, so a failing assertion still cleans up. */
+export function onCleanup(fn: () => unknown): void {
+  stack.push(fn);
+}
+
+export async function tempDir(prefix = 'aw-test-'): Promise<string> {
+  const d = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
+  onCleanup(() => fs.rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+export interface Harness {
+  client: Client;
+  ctx: AppContext;
+  root: string;
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+}
+
+/** Our server (standalone unless sources are given) and a connected client, in one process. */
+export async function startInMemory(opts: { flags?: Flags; env?: NodeJS.ProcessEnv; sources?: ToolSource[]; fileText?: string } = {}): Promise<Harness> {
+  const base = await tempDir('aw-srv-');
+  const root = path.join(base, 'ws');
+  const settings = resolveSettings({ env: opts.env ?? {}, flags: { root, ...opts.flags }, cwd: base, fileText: opts.fileText, filePath: opts.fileText ? path.join(base, 'mcp.config.json') : undefined });
+  const ctx = await createContext(settings, silentLogger, { dataDir: path.join(base, 'data') });
+  const { server } = createAppServer(ctx, { sources: opts.sources });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'test', version: '1.0.0' });
+  onCleanup(() => client.close());
+  onCleanup(() => server.close());
+  await server.connect(a);
+  await client.connect(b);
+  return {
+    client,
+    ctx,
+    root: ctx.workspaces.root,
+    call: (name, args = {}) => client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema) as Promise<CallToolResult>,
+  };
+}
+
+/** The structuredContent of a successful own-tool result, checked against its text twin. */
+export function sc<T = any>(res: CallToolResult): T {
+  if (res.isError) throw new Error(`tool returned isError: ${JSON.stringify(res.content)}`);
+  const text = res.content.find((b) => b.type === 'text');
+  if (!text || text.type !== 'text') throw new Error('no text block');
+  const parsed = JSON.parse(text.text);
+  if (JSON.stringify(parsed) !== JSON.stringify(res.structuredContent)) throw new Error('text and structuredContent differ');
+  return res.structuredContent as T;
+}
+
+/** Every path under dir (symlinks not followed) with kind and size: for "nothing else changed". */
+export async function snapshot(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string): Promise<void> => {
+    for (const n of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = path.join(d, n.name);
+      const st = await fs.lstat(p);
+      out.set(path.relative(dir, p), `${n.isSymbolicLink() ? 'l' : n.isDirectory() ? 'd' : 'f'}:${n.isFile() ? st.size : ''}`);
+      if (n.isDirectory()) await walk(p);
+    }
+  };
+  await walk(dir);
+  return out;
+}

@@ -1,0 +1,129 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { CallToolResultSchema, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { SUBDIRS } from '../../src/routing/types.js';
+import { sc, snapshot, startInMemory, tempDir } from '../helpers.js';
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+describe('standalone tools over a real MCP client', () => {
+  it('lists exactly the three tools with object output schemas and annotations', async () => {
+    const h = await startInMemory();
+    const { tools } = await h.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['ensure_workspace', 'get_workspace_info', 'route_artifacts']);
+    for (const t of tools) {
+      expect(t.outputSchema?.type).toBe('object');
+      expect(t.inputSchema.type).toBe('object');
+    }
+    expect(tools.find((t) => t.name === 'get_workspace_info')!.annotations?.readOnlyHint).toBe(true);
+  });
+
+  it('ensure_workspace makes {root}/tips/{run} with 10 subfolders, the same run again until new_run', async () => {
+    const h = await startInMemory();
+    // client.callTool validates structuredContent against outputSchema: a real check of our schemas.
+    const first = sc(await h.client.callTool({ name: 'ensure_workspace', arguments: { dataset: 'tips.csv' } }) as any);
+    expect(first).toMatchObject({ dataset: 'tips', created: true, latest: first.run_id });
+    expect(first.workspace_root).toBe(path.join(h.root, 'tips', first.run_id));
+    for (const s of SUBDIRS) expect((await fs.stat(first.subdirs[s])).isDirectory()).toBe(true);
+    const again = sc(await h.call('ensure_workspace', { path: '/somewhere/tips.csv' }));
+    expect(again).toMatchObject({ run_id: first.run_id, created: false });
+    const fresh = sc(await h.call('ensure_workspace', { dataset: 'tips', new_run: true }));
+    expect(fresh.run_id).not.toBe(first.run_id);
+    expect(fresh.latest).toBe(fresh.run_id);
+  });
+
+  it('route_artifacts copies a plot into plots/ and records it in a manifest', async () => {
+    const h = await startInMemory();
+    const src = path.join(await tempDir(), 'hist.png');
+    await fs.writeFile(src, 'png-bytes');
+    const out = sc(await h.client.callTool({ name: 'route_artifacts', arguments: { tool: 'plot', result: { plot_path: src }, dataset: 'tips' } }) as any);
+    expect(out.skipped).toEqual([]);
+    expect(out.routed).toHaveLength(1);
+    const e = out.routed[0];
+    expect(e).toMatchObject({ tool: 'plot', type: 'plot', src, mode: 'copy', bytes: 9, sha256: sha('png-bytes') });
+    expect(path.dirname(e.dst)).toBe(path.join(h.root, 'tips', out.run_id, 'plots'));
+    expect(await fs.readFile(e.dst, 'utf8')).toBe('png-bytes');
+    expect(await fs.readFile(src, 'utf8')).toBe('png-bytes');
+    const manifest = JSON.parse(await fs.readFile(out.manifest, 'utf8'));
+    expect(path.basename(out.manifest)).toMatch(/^manifest_\d{8}_\d{6}_\d{3}(_\d+)?\.json$/);
+    expect(manifest).toMatchObject({ schema: 1, dataset: 'tips', run_id: out.run_id, tool: 'plot', skipped: [] });
+    expect(manifest.entries).toEqual(out.routed);
+  });
+
+  it('route_artifacts accepts JSON text, explicit paths with types, and reports skips with reasons', async () => {
+    const h = await startInMemory();
+    const dir = await tempDir();
+    const model = path.join(dir, 'model.pkl');
+    const notes = path.join(dir, 'notes.bin');
+    await fs.writeFile(model, 'm');
+    await fs.writeFile(notes, 'n');
+    const out = sc(
+      await h.call('route_artifacts', {
+        result: JSON.stringify({ model_path: model, report_path: '/etc/passwd' }),
+        paths: [{ path: notes, type: 'metrics', label: 'scores' }],
+      }),
+    );
+    expect(out.routed.map((e: any) => [path.basename(path.dirname(e.dst)), path.basename(e.dst), e.label])).toEqual(
+      expect.arrayContaining([
+        ['models', 'model.pkl', 'model_path'],
+        ['metrics', 'notes.bin', 'scores'],
+      ]),
+    );
+    expect(out.skipped).toEqual([{ src: '/etc/passwd', reason: expect.stringMatching(/outside allowed source roots/) }]);
+  });
+
+  it('a routing failure is a result the agent can act on; bad arguments are protocol errors', async () => {
+    const h = await startInMemory();
+    const empty = await h.call('route_artifacts', {});
+    expect(empty.isError).toBe(true);
+    expect(JSON.stringify(empty.content)).toMatch(/nothing to route/);
+    const notJson = await h.call('route_artifacts', { result: 'not json' });
+    expect(notJson.isError).toBe(true);
+    await expect(h.call('ensure_workspace', { dataset: 5 })).rejects.toMatchObject({ code: ErrorCode.InvalidParams });
+    await expect(h.call('ensure_workspace', { datset: 'x' })).rejects.toThrow(/unknown argument/);
+    await expect(h.call('route_artifacts', { mode: 'teleport' })).rejects.toMatchObject({ code: ErrorCode.InvalidParams });
+    await expect(h.call('no_such_tool')).rejects.toMatchObject({ code: ErrorCode.InvalidParams });
+  });
+
+  it('get_workspace_info describes the current workspace, read-only', async () => {
+    const h = await startInMemory();
+    const none = sc(await h.client.callTool({ name: 'get_workspace_info', arguments: {} }) as any);
+    expect(none).toMatchObject({ active: false, workspaces_root: h.root, dataset: null, mode: 'copy' });
+    const before = await snapshot(h.root);
+    await expect(h.call('get_workspace_info', { dataset: 'iris' })).resolves.toMatchObject({ isError: true });
+    expect(await snapshot(h.root)).toEqual(before);
+
+    const ws = sc(await h.call('ensure_workspace', { dataset: 'tips' }));
+    const src = path.join(await tempDir(), 'a.png');
+    await fs.writeFile(src, 'x'.repeat(100));
+    sc(await h.call('route_artifacts', { result: { plot_paths: [src] } }));
+    const info = sc(await h.client.callTool({ name: 'get_workspace_info', arguments: {} }) as any);
+    expect(info).toMatchObject({ active: true, dataset: 'tips', run_id: ws.run_id, workspace_root: ws.workspace_root, latest: ws.run_id, runs: [ws.run_id] });
+    expect(info.counts.plots).toBe(1);
+    expect(info.counts.manifests).toBe(1);
+    expect(info.bytes).toBeGreaterThanOrEqual(100);
+    expect(info.recent).toHaveLength(1);
+    const other = sc(await h.call('get_workspace_info', { dataset: 'tips', run_id: ws.run_id }));
+    expect(other.run_id).toBe(ws.run_id);
+    await expect(h.call('get_workspace_info', { dataset: 'tips', run_id: '../../x' })).resolves.toMatchObject({ isError: true });
+  });
+
+  it('move mode with source = destination keeps the file', async () => {
+    const h = await startInMemory({ flags: { mode: 'move' } });
+    const ws = sc(await h.call('ensure_workspace', { dataset: 'tips' }));
+    const inside = path.join(ws.subdirs.plots, 'p.png');
+    await fs.writeFile(inside, 'keep');
+    const out = sc(await h.call('route_artifacts', { paths: [inside] }));
+    expect(out.routed).toEqual([]);
+    expect(out.skipped).toEqual([{ src: inside, reason: expect.stringMatching(/already in workspace/) }]);
+    expect(await fs.readFile(inside, 'utf8')).toBe('keep');
+  });
+
+  it('uses the low-level request path too (no client-side validation)', async () => {
+    const h = await startInMemory();
+    const res = await h.client.request({ method: 'tools/call', params: { name: 'ensure_workspace', arguments: {} } }, CallToolResultSchema);
+    expect(sc(res as any).dataset).toBe('default');
+  });
+});
