@@ -3,10 +3,11 @@
 import { Command, Option } from 'commander';
 import { ConfigError, type Flags } from './config.js';
 import { createLogger } from './log.js';
-import { serve } from './serve.js';
+import { openWorkspaces, serve } from './serve.js';
 import { VERSION } from './version.js';
 
 const log = createLogger();
+const print = (s: string): void => void process.stdout.write(`${s}\n`);
 
 function fail(e: unknown): never {
   const msg = e instanceof ConfigError ? `invalid configuration: ${e.message}` : ((e as Error)?.message ?? String(e));
@@ -14,28 +15,94 @@ function fail(e: unknown): never {
   process.exit(e instanceof ConfigError ? 2 : 1);
 }
 
+/** Runs a subcommand and exits with its code once stdout has drained. */
+const run =
+  <A extends unknown[]>(fn: (...a: A) => Promise<number>) =>
+  async (...a: A): Promise<void> => {
+    const code = await fn(...a).catch(fail);
+    process.stdout.write('', () => process.exit(code));
+  };
+
 const program = new Command()
   .name('artifact-workspace')
-  .description('MCP server and proxy that files every artifact your agent\'s tools produce into per-dataset, per-run workspaces.')
+  .description("MCP server and proxy that files every artifact your agent's tools produce into per-dataset, per-run workspaces.")
   .version(VERSION, '-v, --version')
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-const common = (cmd: Command): Command =>
+const rootOptions = (cmd: Command): Command =>
   cmd
     .option('-c, --config <file>', 'config file (default: $ARTIFACT_WORKSPACE_CONFIG, else ./mcp.config.json when present)')
     .option('--root <dir>', 'workspaces root (beats $WORKSPACES_ROOT and workspace.root)')
     .option('--upload-root <dir>', 'upload root (beats $UPLOAD_ROOT and workspace.uploadRoot)');
 
-common(program.command('serve', { isDefault: true }))
-  .description('serve MCP (standalone, or as a proxy when the config has mcpServers)')
+rootOptions(program.command('serve', { isDefault: true }))
+  .description('serve MCP over stdio or HTTP (a proxy when the config has mcpServers)')
   .addOption(new Option('--transport <kind>', 'stdio or http').default('stdio'))
   .option('--host <host>', 'HTTP host (default 127.0.0.1)')
   .option('--port <port>', 'HTTP port (default 3000)')
-  .addOption(new Option('--mode <mode>', 'copy or move (beats $ARTIFACT_ROUTING_MODE and routing.mode)'))
-  .action(async (opts: Flags) => {
-    await serve(opts, log).catch(fail);
-    process.exit(0);
-  });
+  .option('--mode <mode>', 'copy or move (beats $ARTIFACT_ROUTING_MODE and routing.mode)')
+  .action(
+    run(async (opts: Flags) => {
+      await serve(opts, log);
+      return 0;
+    }),
+  );
+
+program
+  .command('demo')
+  .description('run the whole job on a bundled dataset: proxy + example tool server + real files')
+  .option('--dir <dir>', 'where the demo writes', 'artifact-workspace-demo')
+  .action(
+    run(async (opts: { dir: string }) => {
+      const { runDemo } = await import('./commands/demo.js');
+      await runDemo({ dir: opts.dir });
+      return 0;
+    }),
+  );
+
+rootOptions(program.command('info [dataset]'))
+  .description('describe the workspaces, or a dataset\'s latest run (dataset/run_id for another run)')
+  .option('--json', 'print JSON')
+  .action(
+    run(async (target: string | undefined, opts: Flags & { json?: boolean }) => {
+      const { infoCommand } = await import('./commands/inspect.js');
+      const { ws, settings } = await openWorkspaces(opts);
+      return infoCommand(ws, target, { json: opts.json, mode: settings.mode }, print);
+    }),
+  );
+
+rootOptions(program.command('ls [dataset]'))
+  .description('list datasets, or the runs of a dataset')
+  .option('--json', 'print JSON')
+  .action(
+    run(async (dataset: string | undefined, opts: Flags & { json?: boolean }) => {
+      const { lsCommand } = await import('./commands/inspect.js');
+      return lsCommand((await openWorkspaces(opts)).ws, dataset, opts, print);
+    }),
+  );
+
+rootOptions(program.command('verify [target]'))
+  .description('re-hash every routed file against its manifest (target: dataset or dataset/run_id); exit 1 on drift')
+  .option('--json', 'print JSON')
+  .action(
+    run(async (target: string | undefined, opts: Flags & { json?: boolean }) => {
+      const { verifyCommand } = await import('./commands/verify.js');
+      const { terminalProgress } = await import('./commands/progress.js');
+      return verifyCommand((await openWorkspaces(opts)).ws, target, opts, print, terminalProgress('verifying'));
+    }),
+  );
+
+rootOptions(program.command('prune [dataset]'))
+  .description('delete all but the newest N runs of each dataset (never the one `latest` names)')
+  .requiredOption('--keep <n>', 'runs to keep per dataset', (v) => Number(v))
+  .option('--dry-run', 'print what would be removed, remove nothing')
+  .option('--json', 'print JSON')
+  .action(
+    run(async (dataset: string | undefined, opts: Flags & { keep: number; dryRun?: boolean; json?: boolean }) => {
+      const { pruneCommand } = await import('./commands/prune.js');
+      return pruneCommand((await openWorkspaces(opts)).ws, { ...opts, dataset }, print);
+    }),
+  );
 
 program.parseAsync(process.argv).catch(fail);

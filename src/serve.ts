@@ -5,6 +5,8 @@ import { createLogger, type Logger } from './log.js';
 import { createAppServer } from './server/app.js';
 import { createContext } from './server/context.js';
 import { serveStdio } from './transports/stdio.js';
+import { Workspaces } from './workspace/layout.js';
+import { chooseRoots } from './workspace/roots.js';
 
 /** Settings from (config file, environment, flags); the file is read here, parsed purely. */
 export function loadSettings(flags: Flags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
@@ -18,6 +20,13 @@ export function loadSettings(flags: Flags, env: NodeJS.ProcessEnv = process.env,
     }
   }
   return resolveSettings({ fileText, filePath, env, flags, cwd });
+}
+
+/** The workspaces of the configured root, for the commands that read them. */
+export async function openWorkspaces(flags: Flags): Promise<{ ws: Workspaces; settings: Settings }> {
+  const settings = loadSettings(flags);
+  const roots = await chooseRoots(settings);
+  return { ws: await Workspaces.open(roots.workspacesRoot), settings };
 }
 
 export async function serve(flags: Flags, log: Logger = createLogger()): Promise<void> {

@@ -1,0 +1,97 @@
+// `artifact-workspace demo`: the original design's own test, end to end, with no setup.
+// Starts this binary as a proxy in front of the bundled example data-science server, "uploads" the
+// bundled tips.csv, calls plot, train_classifier and export_executive_report through a real MCP
+// client, then prints the workspace tree, the manifest and where the originals still are.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { runStamp } from '../time.js';
+import { renderTree } from './tree.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/ds-server/', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+const ROUTED_KEY = 'artifact-workspace/routed';
+
+export interface DemoOptions {
+  dir: string;
+  out?: (s: string) => void;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<void> {
+  const out = opts.out ?? ((s: string) => void process.stdout.write(`${s}\n`));
+  const dir = path.resolve(opts.dir);
+  const uploadRoot = path.join(dir, '.uploaded');
+  const toolOut = path.join(dir, 'ds-server-output');
+  await fs.mkdir(uploadRoot, { recursive: true });
+  await fs.mkdir(toolOut, { recursive: true });
+
+  // The "upload": the original uploader stored files as uploaded_<epoch>_<name>.
+  const csv = path.join(uploadRoot, `uploaded_${Math.floor(Date.now() / 1000)}_tips.csv`);
+  await fs.copyFile(path.join(EXAMPLE, 'tips.csv'), csv);
+
+  const config = path.join(dir, 'mcp.config.json');
+  await fs.writeFile(
+    config,
+    `${JSON.stringify(
+      {
+        workspace: { uploadRoot: '.uploaded' },
+        routing: { mode: 'copy', tools: ['@default'] },
+        mcpServers: {
+          ds: { command: process.execPath, args: [path.join(EXAMPLE, 'server.mjs')], env: { DS_SERVER_OUT: toolOut }, cwd: toolOut },
+        },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  out(`artifact-workspace demo in ${dir} (${runStamp(new Date())})`);
+  out(`  config:   ${config}`);
+  out(`  uploaded: ${csv}\n`);
+
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--config', config], cwd: dir, stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: 'artifact-workspace-demo', version: '1.0.0' });
+  try {
+    await client.connect(transport);
+    const call = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => {
+      const res = (await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: 60_000 })) as CallToolResult;
+      const routed = (res._meta?.[ROUTED_KEY] ?? undefined) as { entries: { dst: string }[]; skipped: { src: string; reason: string }[] } | undefined;
+      const text = res.content.find((b) => b.type === 'text');
+      out(`→ ${name}(${JSON.stringify(args).replaceAll(dir, '.')})${res.isError ? '  [isError]' : ''}`);
+      if (res.isError && text?.type === 'text') out(`    ${text.text}`);
+      for (const e of routed?.entries ?? []) out(`    routed ${path.relative(dir, e.dst)}`);
+      for (const s of routed?.skipped ?? []) out(`    skipped ${s.src}: ${s.reason}`);
+      if (!routed) out('    (not an artifact-generating tool: forwarded untouched)');
+      return res;
+    };
+    const ws = await call('ensure_workspace', { path: csv });
+    await call('route_artifacts', { paths: [{ path: csv, type: 'upload', label: 'tips.csv' }] });
+    await call('describe', { csv_path: csv });
+    await call('plot', { csv_path: csv, column: 'total_bill' });
+    await call('train_classifier', { csv_path: csv, target: 'smoker' });
+    await call('export_executive_report', { csv_path: csv });
+
+    const info = (await call('get_workspace_info', {})).structuredContent as { workspaces_root: string; dataset: string; workspace_root: string };
+    void ws;
+    out('\nWorkspace:');
+    out(await renderTree(info.workspaces_root, { foldEmpty: true }));
+    const manifests = path.join(info.workspace_root, 'manifests');
+    out(`\nManifests (${manifests}):`);
+    for (const name of (await fs.readdir(manifests)).sort()) {
+      const m = JSON.parse(await fs.readFile(path.join(manifests, name), 'utf8')) as { tool: string; entries: { dst: string; sha256: string; bytes: number }[] };
+      out(`  ${name}  tool=${m.tool}`);
+      for (const e of m.entries) out(`    ${path.relative(info.workspace_root, e.dst)}  ${e.bytes} B  sha256 ${e.sha256.slice(0, 12)}…`);
+    }
+    out('\nThe originals are still where the tools wrote them (copy mode):');
+    out(await renderTree(toolOut, { maxDepth: 2 }));
+    out(`\nOpen the plot and the report under ${path.join(info.workspace_root, 'plots')} and ${path.join(info.workspace_root, 'reports')}.`);
+  } catch (e) {
+    throw new Error(`demo failed: ${(e as Error).message}\n--- proxy stderr ---\n${stderr.slice(-3000)}`);
+  } finally {
+    await client.close().catch(() => {});
+  }
+}

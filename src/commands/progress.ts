@@ -1,0 +1,25 @@
+// Progress on stderr for long work, only when stderr is a terminal (never in logs or pipes).
+import type { Writable } from 'node:stream';
+
+export interface Progress {
+  tick(label: string): void;
+  done(): void;
+}
+
+export function terminalProgress(verb: string, stream: Writable & { isTTY?: boolean } = process.stderr): Progress | undefined {
+  if (!stream.isTTY) return undefined;
+  let n = 0;
+  let last = 0;
+  return {
+    tick(label) {
+      n++;
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      stream.write(`\r\x1b[K${verb} ${n}: ${label.slice(-60)}`);
+    },
+    done() {
+      stream.write('\r\x1b[K');
+    },
+  };
+}
