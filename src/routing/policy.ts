@@ -1,0 +1,154 @@
+// Which sources may be routed. The containment and deny-list checks are pure string functions
+// (tested with plain strings, prefix attacks included); checkSource does the fs work at the edge.
+import fs from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface SourcePolicy {
+  /** Allowed source roots, real paths (symlinks resolved once, when the policy was made). */
+  readonly roots: readonly string[];
+  /** Real path of the home folder whose secrets are denied. */
+  readonly homeDir: string;
+  readonly platform: NodeJS.Platform;
+}
+
+export type SourceCheck =
+  | { ok: true; real: string; stat: Stats; kind: 'file' | 'dir' }
+  | { ok: false; reason: string };
+
+const caseInsensitive = (platform: NodeJS.Platform): boolean => platform === 'win32' || platform === 'darwin';
+
+/**
+ * True when `child` is `parent` or inside it. Pure string check on absolute paths: `/home/u/project2`
+ * is not inside `/home/u/project`; trailing separators do not matter; case follows the platform's
+ * default file system (insensitive on Windows and macOS). Relative paths are never inside anything.
+ */
+export function isWithin(child: string, parent: string, platform: NodeJS.Platform = process.platform): boolean {
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  if (!p.isAbsolute(child) || !p.isAbsolute(parent) || child.includes('\0') || parent.includes('\0')) return false;
+  let c = p.normalize(child);
+  let r = p.normalize(parent);
+  if (caseInsensitive(platform)) {
+    c = c.toLowerCase();
+    r = r.toLowerCase();
+  }
+  const strip = (s: string) => (s.length > p.parse(s).root.length ? s.replace(/[\\/]+$/, '') : s);
+  c = strip(c);
+  r = strip(r);
+  if (c === r) return true;
+  return c.startsWith(r.endsWith(p.sep) ? r : r + p.sep);
+}
+
+// Home-relative secrets: credentials a tool result must never exfiltrate into a workspace.
+const HOME_SECRETS = ['.ssh', '.aws', '.gnupg', '.config/gcloud', '.kube', '.docker/config.json', '.netrc', '.npmrc', '.pypirc'];
+const SYSTEM_DENY = ['/proc', '/sys', '/dev'];
+const SECRET_EXT = ['.pem', '.key', '.p12', '.pfx'];
+
+/** Why a real path is on the built-in deny list, or null. Pure. */
+export function denyReason(realPath: string, homeDir: string, platform: NodeJS.Platform = process.platform): string | null {
+  for (const s of HOME_SECRETS) {
+    if (isWithin(realPath, path.join(homeDir, s), platform)) return `denied: secret (~/${s})`;
+  }
+  if (platform !== 'win32') {
+    if (isWithin(realPath, '/etc/shadow', platform)) return 'denied: secret (/etc/shadow)';
+    for (const s of SYSTEM_DENY) if (isWithin(realPath, s, platform)) return `denied: system path (${s})`;
+  }
+  const base = path.basename(realPath);
+  const lower = caseInsensitive(platform) ? base.toLowerCase() : base;
+  if (lower === '.env' || lower.startsWith('.env.')) return 'denied: secret (.env)';
+  const ext = path.extname(lower).toLowerCase();
+  if (SECRET_EXT.includes(ext)) return `denied: secret (*${ext})`;
+  // SSH private keys (id_rsa, id_ed25519, id_ecdsa_sk …) have no extension; `id_rsa.pub` is public.
+  if (/^id_[A-Za-z0-9_-]+$/.test(base)) return 'denied: secret (id_*)';
+  return null;
+}
+
+/** Real path of `p`, or of its nearest existing ancestor plus the rest (a root made later). */
+async function realOrNearest(p: string): Promise<string> {
+  const abs = path.resolve(p);
+  const tail: string[] = [];
+  let cur = abs;
+  for (;;) {
+    try {
+      return path.join(await fs.realpath(cur), ...tail.reverse());
+    } catch {
+      const up = path.dirname(cur);
+      if (up === cur) return abs;
+      tail.push(path.basename(cur));
+      cur = up;
+    }
+  }
+}
+
+/** Resolves the roots and home folder once; later checks compare against these real paths. */
+export async function createSourcePolicy(opts: {
+  roots: readonly string[];
+  homeDir?: string;
+  platform?: NodeJS.Platform;
+}): Promise<SourcePolicy> {
+  const roots = await Promise.all(opts.roots.filter((r) => r !== '').map(realOrNearest));
+  return {
+    roots: [...new Set(roots)],
+    homeDir: await realOrNearest(opts.homeDir ?? os.homedir()),
+    platform: opts.platform ?? process.platform,
+  };
+}
+
+export function kindOf(st: Stats): string {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'character device';
+  if (st.isBlockDevice()) return 'block device';
+  if (st.isSymbolicLink()) return 'symlink';
+  return 'unknown';
+}
+
+export function errnoReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'does not exist';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ELOOP') return 'symlink loop';
+  if (code === 'ENAMETOOLONG') return 'path too long';
+  return `cannot read (${code ?? (e instanceof Error ? e.message : String(e))})`;
+}
+
+/** Reasons a candidate string is not a usable path at all, before any fs call. */
+export function pathSyntaxReason(p: unknown): string | null {
+  if (typeof p !== 'string' || p === '') return 'empty path';
+  if (p.includes('\0')) return 'path contains a NUL byte';
+  return null;
+}
+
+/** Where a real path may be routed from, per policy; the containment rule every source obeys. */
+export function policyReason(real: string, policy: SourcePolicy): string | null {
+  const denied = denyReason(real, policy.homeDir, policy.platform);
+  if (denied) return denied;
+  if (!policy.roots.some((r) => isWithin(real, r, policy.platform))) return 'outside allowed source roots';
+  return null;
+}
+
+/**
+ * Resolves `p` (symlinks at every level) and checks it against the policy. The deny list is checked
+ * before the roots so a refused secret says why; only regular files and folders pass.
+ */
+export async function checkSource(p: string, policy: SourcePolicy): Promise<SourceCheck> {
+  const bad = pathSyntaxReason(p);
+  if (bad) return { ok: false, reason: bad };
+  let real: string;
+  let stat: Stats;
+  try {
+    real = await fs.realpath(path.resolve(p));
+    stat = await fs.lstat(real);
+  } catch (e) {
+    return { ok: false, reason: errnoReason(e) };
+  }
+  const denied = denyReason(real, policy.homeDir, policy.platform);
+  if (denied) return { ok: false, reason: denied };
+  if (!stat.isFile() && !stat.isDirectory()) return { ok: false, reason: `not a regular file (${kindOf(stat)})` };
+  const why = policyReason(real, policy);
+  if (why) return { ok: false, reason: why };
+  return { ok: true, real, stat, kind: stat.isFile() ? 'file' : 'dir' };
+}
