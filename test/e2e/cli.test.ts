@@ -1,0 +1,84 @@
+// The person-facing commands of the built binary: info, ls, verify, prune, --help, --version.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { sc, startInMemory, tempDir } from '../helpers.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const cli = (args: string[], cwd: string) => spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: cwd } });
+
+/** A root with two runs of "tips", each holding a routed plot and model. */
+async function populated() {
+  const h = await startInMemory();
+  const src = await tempDir();
+  const runs: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const ws = sc(await h.call('ensure_workspace', { dataset: 'tips', new_run: i > 0 }));
+    runs.push(ws.run_id);
+    await fs.writeFile(path.join(src, 'hist.png'), `png-${i}`);
+    await fs.writeFile(path.join(src, 'model.pkl'), `model-${i}`);
+    sc(await h.call('route_artifacts', { result: { plot_path: path.join(src, 'hist.png'), model_path: path.join(src, 'model.pkl') } }));
+  }
+  return { root: h.root, runs, cwd: src };
+}
+
+describe('artifact-workspace CLI', () => {
+  it('--version and --help', async () => {
+    const cwd = await tempDir();
+    const pkg = JSON.parse(await fs.readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(cli(['--version'], cwd).stdout.trim()).toBe(pkg.version);
+    for (const sub of ['serve', 'demo', 'info', 'ls', 'verify', 'prune']) {
+      const r = cli([sub, '--help'], cwd);
+      expect(r.status, sub).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`Usage: artifact-workspace ${sub}`));
+    }
+  });
+
+  it('info and ls print tables and JSON', async () => {
+    const { root, runs, cwd } = await populated();
+    const all = cli(['info', '--root', root], cwd);
+    expect(all.status).toBe(0);
+    expect(all.stdout).toMatch(/dataset\s+runs\s+latest\s+files\s+size/);
+    expect(all.stdout).toMatch(new RegExp(`tips\\s+2\\s+${runs[1]}`));
+    const one = JSON.parse(cli(['info', 'tips', '--root', root, '--json'], cwd).stdout);
+    expect(one).toMatchObject({ dataset: 'tips', run_id: runs[1], counts: { plots: 1, models: 1 } });
+    const ls = cli(['ls', 'tips', '--root', root], cwd);
+    expect(ls.stdout).toMatch(new RegExp(`${runs[1]}.*latest`));
+    expect(JSON.parse(cli(['ls', 'tips', '--root', root, '--json'], cwd).stdout).runs).toHaveLength(2);
+    expect(cli(['info', 'nope', '--root', root], cwd).status).toBe(1);
+  });
+
+  it('verify passes, then names each drifted and missing file with a non-zero exit', async () => {
+    const { root, runs, cwd } = await populated();
+    const ok = cli(['verify', '--root', root], cwd);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/4 file\(s\) checked, 0 problem\(s\)/);
+    const plot = path.join(root, 'tips', runs[0]!, 'plots', 'hist.png');
+    const model = path.join(root, 'tips', runs[1]!, 'models', 'model.pkl');
+    await fs.writeFile(plot, 'tampered');
+    await fs.rm(model);
+    const bad = cli(['verify', '--root', root], cwd);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain(`DRIFTED  ${plot}`);
+    expect(bad.stdout).toContain(`MISSING  ${model}`);
+    expect(cli(['verify', `tips/${runs[1]}`, '--root', root, '--json'], cwd).stdout).toMatch(/"problem": "missing"/);
+    expect(cli(['verify', 'tips/../../etc', '--root', root], cwd).stderr).toMatch(/not a run id/);
+  });
+
+  it('prune --keep 1: dry run removes nothing; the real run keeps the newest and never latest', async () => {
+    const { root, runs, cwd } = await populated();
+    // Point latest at the OLDER run: prune must keep it even though it is not among the newest 1.
+    await fs.rm(path.join(root, 'tips', 'latest'));
+    await fs.symlink(runs[0]!, path.join(root, 'tips', 'latest'));
+    const dry = cli(['prune', '--keep', '0', '--dry-run', '--root', root], cwd);
+    expect(dry.stdout).toMatch(new RegExp(`would remove tips/${runs[1]}`));
+    expect((await fs.readdir(path.join(root, 'tips'))).sort()).toEqual([...runs, 'latest'].sort());
+    const real = cli(['prune', '--keep', '0', '--root', root], cwd);
+    expect(real.status).toBe(0);
+    expect(real.stdout).toMatch(/freed .* in 1 run\(s\)/);
+    expect((await fs.readdir(path.join(root, 'tips'))).sort()).toEqual([runs[0], 'latest'].sort());
+    expect(cli(['prune', '--keep', 'x', '--root', root], cwd).status).not.toBe(0);
+  });
+});
