@@ -25,8 +25,9 @@ export function loadSettings(flags: Flags, env: NodeJS.ProcessEnv = process.env,
 /** The workspaces of the configured root, for the commands that read them. */
 export async function openWorkspaces(flags: Flags): Promise<{ ws: Workspaces; settings: Settings }> {
   const settings = loadSettings(flags);
-  const roots = await chooseRoots(settings);
-  return { ws: await Workspaces.open(roots.workspacesRoot), settings };
+  // Read-only commands never create the root: an explicit one that is missing is an error.
+  const root = settings.workspacesRoot ?? (await chooseRoots(settings)).workspacesRoot;
+  return { ws: await Workspaces.open(root, undefined, { create: false }), settings };
 }
 
 export async function serve(flags: Flags, log: Logger = createLogger()): Promise<void> {

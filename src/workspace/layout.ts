@@ -21,8 +21,9 @@ export class Workspaces {
   ) {}
 
   /** Opens (creating if needed) a workspaces root. The root is resolved once, symlinks included. */
-  static async open(root: string, clock: Clock = systemClock): Promise<Workspaces> {
-    await fs.mkdir(root, { recursive: true });
+  static async open(root: string, clock: Clock = systemClock, opts: { create?: boolean } = {}): Promise<Workspaces> {
+    if (opts.create ?? true) await fs.mkdir(root, { recursive: true });
+    else if (!(await fs.stat(root).catch(() => undefined))?.isDirectory()) throw new WorkspaceError(`no workspaces at ${root}`);
     return new Workspaces(await fs.realpath(root), clock);
   }
 
