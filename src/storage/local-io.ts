@@ -1,0 +1,167 @@
+// File-system primitives of the local store: exclusive temp files, one-pass copy+hash, and
+// claiming a final name without ever overwriting one.
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as C, type Stats } from 'node:fs';
+import fs, { type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sizeCapReason, StoreRefusal, type ByteSource } from './store.js';
+
+export const TEMP_PREFIX = '.aw-tmp-';
+
+// Windows lacks O_NOFOLLOW / O_NONBLOCK; there the lstat checks of the policy are the guard.
+const NOFOLLOW = C.O_NOFOLLOW ?? 0;
+const NONBLOCK = C.O_NONBLOCK ?? 0;
+/** Never follow a symlink at the leaf, never block on a FIFO swapped in after the policy check. */
+export const READ_FLAGS = C.O_RDONLY | NOFOLLOW | NONBLOCK;
+const CREATE_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | NOFOLLOW;
+
+export const tempName = (): string => TEMP_PREFIX + randomBytes(8).toString('hex');
+
+/** Creates a file that did not exist before (O_EXCL fails on anything there, dangling symlinks included). */
+export async function createExclusive(file: string): Promise<FileHandle> {
+  return fs.open(file, CREATE_FLAGS, 0o644);
+}
+
+export async function openTemp(dir: string): Promise<{ path: string; fh: FileHandle }> {
+  const file = path.join(dir, tempName());
+  return { path: file, fh: await createExclusive(file) };
+}
+
+/** Counts and hashes the bytes passing through; stops the stream once the cap is crossed. */
+export class HashCounter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  /** `reportedCap`: the cap named in the refusal (a folder's total, when `maxBytes` is what is left of it). */
+  constructor(
+    private readonly maxBytes: number,
+    private readonly reportedCap = maxBytes,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) return cb(new StoreRefusal(sizeCapReason(this.reportedCap)));
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+}
+
+async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+}
+
+/** A sink that writes to `fh` and fsyncs before finishing, so a renamed file is a whole file. */
+function fileSink(fh: FileHandle): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      writeAll(fh, chunk).then(() => cb(), cb);
+    },
+    final(cb) {
+      fh.sync().then(() => cb(), cb);
+    },
+  });
+}
+
+export function toReadable(data: ByteSource): Readable {
+  if (Buffer.isBuffer(data)) return Readable.from([data]);
+  if (data instanceof Readable) return data;
+  return Readable.from(data as Iterable<Buffer> | AsyncIterable<Buffer>);
+}
+
+/** One pass: copies `src` into `fh` and hashes it at once. Closes `fh`. */
+export async function copyHashed(
+  src: Readable,
+  fh: FileHandle,
+  maxBytes: number,
+  reportedCap = maxBytes,
+): Promise<{ bytes: number; sha256: string }> {
+  const counter = new HashCounter(maxBytes, reportedCap);
+  try {
+    await pipeline(src, counter, fileSink(fh));
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+  return { bytes: counter.bytes, sha256: counter.hash.digest('hex') };
+}
+
+/** sha256 and size of an open file, read from its start; the cap stops reading early. */
+export async function hashHandle(fh: FileHandle, maxBytes = Number.POSITIVE_INFINITY): Promise<{ bytes: number; sha256: string }> {
+  const counter = new HashCounter(maxBytes);
+  const discard = new Writable({ write: (_c, _e, cb) => cb() });
+  await pipeline(fh.createReadStream({ autoClose: false, start: 0 }), counter, discard);
+  return { bytes: counter.bytes, sha256: counter.hash.digest('hex') };
+}
+
+/** sha256 and size of a regular file, without following a symlink at the leaf. */
+export async function hashFile(file: string | Buffer): Promise<{ bytes: number; sha256: string }> {
+  const fh = await fs.open(file, READ_FLAGS);
+  try {
+    return await hashHandle(fh);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/** True when `file` is a regular file holding exactly these bytes. */
+export async function sameContent(file: string, bytes: number, sha256: string): Promise<boolean> {
+  const st = await fs.lstat(file).catch(() => undefined);
+  if (!st?.isFile() || st.size !== bytes) return false;
+  return (await hashFile(file).catch(() => undefined))?.sha256 === sha256;
+}
+
+/** Errors that mean "no hard link possible here" rather than a real failure. */
+export const NO_HARDLINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV']);
+
+/**
+ * Gives `tmp` the name `final` only if `final` is free: link() fails with EEXIST instead of
+ * overwriting, so two writers can never clobber each other. Where hard links are unsupported, an
+ * exclusively created placeholder reserves the name before the rename. False when taken.
+ */
+export async function claim(tmp: string, final: string): Promise<boolean> {
+  try {
+    await fs.link(tmp, final);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_HARDLINKS.has(code)) throw e;
+    try {
+      await (await createExclusive(final)).close();
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
+    }
+    await fs.rename(tmp, final);
+    return true;
+  }
+  await fs.unlink(tmp);
+  return true;
+}
+
+export async function rmQuiet(p: string): Promise<void> {
+  await fs.rm(p, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/** Same file system object (used to refuse deleting a source that is the destination). */
+export const sameInode = (a: Pick<Stats, 'dev' | 'ino'>, b: Pick<Stats, 'dev' | 'ino'>): boolean => a.dev === b.dev && a.ino === b.ino;
+
+/** Opens a source for reading; refuses anything but the regular file the policy cleared. */
+export async function openSource(src: string | Buffer, expect?: { dev: number; ino: number }): Promise<{ fh: FileHandle; st: Stats }> {
+  let fh: FileHandle;
+  try {
+    fh = await fs.open(src, READ_FLAGS);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new StoreRefusal('changed since it was checked (now a symlink)');
+    if (code === 'ENOENT') throw new StoreRefusal('does not exist');
+    throw e;
+  }
+  const st = await fh.stat();
+  if (!st.isFile() || (expect && !sameInode(st, expect))) {
+    await fh.close();
+    throw new StoreRefusal(st.isFile() ? 'changed since it was checked' : 'not a regular file');
+  }
+  return { fh, st };
+}

@@ -1,0 +1,214 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSourcePolicy } from '../../../src/routing/policy.js';
+import { scanTree } from '../../../src/routing/tree.js';
+import { LocalStore } from '../../../src/storage/local.js';
+import { hashTree } from '../../../src/storage/local-tree.js';
+import { treeDigest, type TreeSource } from '../../../src/storage/store.js';
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+let tmp: string;
+let src: string;
+let dst: string;
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+beforeEach(async () => {
+  tmp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'aw-store-')));
+  cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+  src = path.join(tmp, 'src');
+  dst = path.join(tmp, 'dst');
+  await fs.mkdir(src);
+  await fs.mkdir(dst);
+});
+
+const ls = async (d: string) => (await fs.readdir(d)).sort();
+const write = async (name: string, data: string | Buffer) => {
+  const p = path.join(src, name);
+  await fs.writeFile(p, data);
+  return p;
+};
+
+describe('LocalStore.putFile', () => {
+  it('copies and hashes in one pass; the hash matches node:crypto', async () => {
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const p = await write('big.bin', data);
+    const res = await new LocalStore().putFile(p, dst, 'big.bin');
+    expect(res).toEqual({ dst: path.join(dst, 'big.bin'), bytes: data.length, sha256: sha(data), deduplicated: false });
+    expect((await fs.readFile(res.dst)).equals(data)).toBe(true);
+    expect(existsSync(p)).toBe(true);
+    expect(await ls(dst)).toEqual(['big.bin']);
+  });
+
+  it('names clashes name_1, name_2 and stores the same content once', async () => {
+    const store = new LocalStore();
+    const a = await write('a.png', 'A');
+    const b = await write('b.png', 'B');
+    const c = await write('c.png', 'C');
+    expect((await store.putFile(a, dst, 'hist.png')).dst).toBe(path.join(dst, 'hist.png'));
+    expect((await store.putFile(b, dst, 'hist.png')).dst).toBe(path.join(dst, 'hist_1.png'));
+    expect((await store.putFile(c, dst, 'hist.png')).dst).toBe(path.join(dst, 'hist_2.png'));
+    const again = await store.putFile(b, dst, 'hist.png');
+    expect(again).toMatchObject({ dst: path.join(dst, 'hist_1.png'), deduplicated: true, sha256: sha('B') });
+    expect(await ls(dst)).toEqual(['hist.png', 'hist_1.png', 'hist_2.png']);
+  });
+
+  it('parallel writers never overwrite each other', async () => {
+    const store = new LocalStore();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => store.putBytes(Buffer.from(`v${i % 6}`), dst, 'x.txt')));
+    expect(new Set(results.map((r) => r.dst)).size).toBe(6);
+    for (const r of results) expect(sha(await fs.readFile(r.dst))).toBe(r.sha256);
+    expect((await ls(dst)).length).toBe(6);
+  });
+
+  it('move on one file system relocates the file', async () => {
+    const p = await write('m.pkl', 'model');
+    const res = await new LocalStore().putFile(p, dst, 'm.pkl', { mode: 'move' });
+    expect(res).toMatchObject({ dst: path.join(dst, 'm.pkl'), bytes: 5, deduplicated: false });
+    expect(res.sourceKept).toBeUndefined();
+    expect(existsSync(p)).toBe(false);
+    expect(await fs.readFile(res.dst, 'utf8')).toBe('model');
+  });
+
+  it('move of a file onto itself keeps it', async () => {
+    const p = path.join(dst, 'same.csv');
+    await fs.writeFile(p, 'x');
+    const res = await new LocalStore().putFile(p, dst, 'same.csv', { mode: 'move' });
+    expect(res).toMatchObject({ dst: p, deduplicated: true, sourceKept: 'source and destination are the same' });
+    expect(await fs.readFile(p, 'utf8')).toBe('x');
+    expect(await ls(dst)).toEqual(['same.csv']);
+  });
+
+  it('move of content already stored removes the duplicate source', async () => {
+    const store = new LocalStore();
+    await store.putBytes(Buffer.from('dup'), dst, 'd.txt');
+    const p = await write('d.txt', 'dup');
+    const res = await store.putFile(p, dst, 'd.txt', { mode: 'move' });
+    expect(res).toMatchObject({ dst: path.join(dst, 'd.txt'), deduplicated: true });
+    expect(existsSync(p)).toBe(false);
+  });
+
+  it.skipIf(!existsSync('/dev/shm'))('move across file systems copies, verifies, then removes the source', async () => {
+    const shm = await fs.mkdtemp('/dev/shm/aw-store-');
+    cleanups.push(() => fs.rm(shm, { recursive: true, force: true }));
+    const p = path.join(shm, 'x.bin');
+    const data = randomBytes(100_000);
+    await fs.writeFile(p, data);
+    const res = await new LocalStore().putFile(p, dst, 'x.bin', { mode: 'move' });
+    expect(res).toMatchObject({ bytes: data.length, sha256: sha(data), deduplicated: false });
+    expect(res.sourceKept).toBeUndefined();
+    expect(existsSync(p)).toBe(false);
+    expect((await fs.readFile(res.dst)).equals(data)).toBe(true);
+  });
+
+  it('refuses files over the size cap and leaves nothing behind', async () => {
+    const p = await write('big.csv', Buffer.alloc(11));
+    await expect(new LocalStore({ maxBytes: 10 }).putFile(p, dst, 'big.csv')).rejects.toThrow('larger than the size cap (10 bytes)');
+    await expect(new LocalStore().putFile(p, dst, 'big.csv', { maxBytes: 5, mode: 'move' })).rejects.toThrow('larger than the size cap (5 bytes)');
+    const endless = Readable.from((function* () { for (let i = 0; i < 100; i++) yield Buffer.alloc(1000); })());
+    await expect(new LocalStore({ maxBytes: 5000 }).putBytes(endless, dst, 'stream.bin')).rejects.toThrow('larger than the size cap (5000 bytes)');
+    expect(await ls(dst)).toEqual([]);
+    expect(existsSync(p)).toBe(true);
+  });
+
+  it('refuses a symlink, a swapped file and a FIFO without blocking', async () => {
+    const real = await write('r.txt', 'r');
+    const link = path.join(src, 'l.txt');
+    await fs.symlink(real, link);
+    const store = new LocalStore();
+    await expect(store.putFile(link, dst, 'l.txt')).rejects.toThrow('changed since it was checked (now a symlink)');
+    const st = await fs.stat(real);
+    await expect(store.putFile(real, dst, 'r.txt', { expect: { dev: st.dev, ino: st.ino + 1 } })).rejects.toThrow('changed since it was checked');
+    const fifo = path.join(src, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expect(store.putFile(fifo, dst, 'fifo')).rejects.toThrow('not a regular file');
+    expect(await ls(dst)).toEqual([]);
+  });
+
+  it('sanitises the destination name', async () => {
+    const p = await write('ok.txt', 'z');
+    expect((await new LocalStore().putFile(p, dst, '../../evil.txt')).dst).toBe(path.join(dst, '___.._evil.txt'));
+  });
+});
+
+describe('LocalStore.putTree', () => {
+  const makeTree = async (config = '{}') => {
+    await fs.mkdir(path.join(src, 'model/sub/empty'), { recursive: true });
+    await fs.writeFile(path.join(src, 'model/config.json'), config);
+    await fs.writeFile(path.join(src, 'model/sub/w.bin'), 'weights');
+    await fs.writeFile(Buffer.concat([Buffer.from(path.join(src, 'model/sub') + '/'), Buffer.from([0x6e, 0xff, 0xfe, 0x2e, 0x62])]), 'latin');
+    const policy = await createSourcePolicy({ roots: [tmp] });
+    const scan = await scanTree(path.join(src, 'model'), policy, { maxBytes: 1e9 });
+    expect(scan).toMatchObject({ ok: true });
+    return (scan as { tree: TreeSource }).tree;
+  };
+
+  it('copies a folder whole, non-UTF-8 names included, with the tree digest', async () => {
+    const tree = await makeTree();
+    const res = await new LocalStore().putTree(tree, dst, 'model');
+    const want = treeDigest([
+      { rel: 'config.json', sha256: sha('{}') },
+      { rel: 'sub/w.bin', sha256: sha('weights') },
+      { rel: 'sub/n__.b', sha256: sha('latin') },
+    ]);
+    expect(res).toEqual({ dst: path.join(dst, 'model'), bytes: 2 + 7 + 5, files: 3, sha256: want, deduplicated: false });
+    expect(await ls(path.join(dst, 'model/sub'))).toEqual(['empty', 'n__.b', 'w.bin']);
+    expect(await hashTree(res.dst)).toEqual({ bytes: 14, files: 3, sha256: want });
+    expect(await ls(dst)).toEqual(['model']);
+  });
+
+  it('stores the same folder once and a different one as name_1', async () => {
+    const store = new LocalStore();
+    const tree = await makeTree();
+    await store.putTree(tree, dst, 'model');
+    expect(await store.putTree(tree, dst, 'model')).toMatchObject({ dst: path.join(dst, 'model'), deduplicated: true });
+    const changed = await makeTree('{"v":2}');
+    expect(await store.putTree(changed, dst, 'model')).toMatchObject({ dst: path.join(dst, 'model_1'), deduplicated: false });
+    expect(await ls(dst)).toEqual(['model', 'model_1']);
+  });
+
+  it('moves a folder: verified copy first, then the source goes', async () => {
+    const tree = await makeTree();
+    const res = await new LocalStore().putTree(tree, dst, 'model', { mode: 'move' });
+    expect(res.sourceKept).toBeUndefined();
+    expect(existsSync(path.join(src, 'model'))).toBe(false);
+    expect((await hashTree(res.dst)).sha256).toBe(res.sha256);
+  });
+
+  it('refuses a folder over the cap with nothing left behind', async () => {
+    const tree = await makeTree();
+    await expect(new LocalStore({ maxBytes: 10 }).putTree(tree, dst, 'model')).rejects.toThrow('larger than the size cap (10 bytes)');
+    await expect(new LocalStore().putTree({ ...tree, bytes: 3 }, dst, 'model', { maxBytes: 10 })).rejects.toThrow('larger than the size cap (10 bytes)');
+    expect(await ls(dst)).toEqual([]);
+  });
+});
+
+describe('LocalStore.writeJsonExclusive and sweepTemp', () => {
+  it('never rewrites a manifest name', async () => {
+    const store = new LocalStore();
+    const names = await Promise.all([1, 2, 3].map((n) => store.writeJsonExclusive(dst, 'manifest_x', { n })));
+    expect(names.map((n) => path.basename(n)).sort()).toEqual(['manifest_x.json', 'manifest_x_1.json', 'manifest_x_2.json']);
+    const parsed = await Promise.all(names.map(async (n) => JSON.parse(await fs.readFile(n, 'utf8')).n));
+    expect(parsed.sort()).toEqual([1, 2, 3]);
+  });
+
+  it('removes only stale temp files', async () => {
+    await fs.writeFile(path.join(dst, '.aw-tmp-old'), 'x');
+    await fs.mkdir(path.join(dst, '.aw-tmp-olddir'));
+    await fs.writeFile(path.join(dst, '.aw-tmp-new'), 'x');
+    await fs.writeFile(path.join(dst, 'keep.txt'), 'x');
+    const old = new Date(Date.now() - 120_000);
+    await fs.utimes(path.join(dst, '.aw-tmp-old'), old, old);
+    await fs.utimes(path.join(dst, '.aw-tmp-olddir'), old, old);
+    expect(await new LocalStore().sweepTemp(dst)).toBe(2);
+    expect(await ls(dst)).toEqual(['.aw-tmp-new', 'keep.txt']);
+  });
+});
