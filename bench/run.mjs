@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// `npm run bench`: what the proxy costs, measured against a direct call in the same run.
+//
+// Every row is a pair: the same client work against server-everything directly, and through our
+// proxy (stdio → stdio). We report ratios and added latency, not absolute times, because this is a
+// noisy 2-core machine. A naive SDK proxy (bench/naive-proxy.mjs, the straightforward McpServer
+// approach) is measured the same way for scale.
+//
+// Env: BENCH_N (sequential calls, default 2000), BENCH_SECONDS (throughput window, default 4),
+//      BENCH_OUT (markdown file to write, default bench/results/latest.md).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const CLI = path.join(ROOT, 'dist/cli.js');
+const N = Number(process.env.BENCH_N || 2000);
+const SECONDS = Number(process.env.BENCH_SECONDS || 4);
+const OUT = process.env.BENCH_OUT || path.join(ROOT, 'bench/results/latest.md');
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-bench-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function config(routingTools) {
+  const file = path.join(tmp, `cfg-${routingTools.join('_') || 'none'}.json`);
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      workspace: { root: path.join(tmp, 'ws') },
+      routing: { tools: routingTools },
+      mcpServers: { ev: { command: process.execPath, args: [EVERYTHING, 'stdio'] } },
+    }),
+  );
+  return file;
+}
+
+async function connect(label, command, args) {
+  const transport = new StdioClientTransport({ command, args, stderr: 'ignore', cwd: tmp, env: { ...process.env } });
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(transport);
+  // Wait until the echo tool is listed (a proxy connects its downstream in the background).
+  for (let i = 0; i < 100; i++) {
+    const { tools } = await client.listTools();
+    if (tools.some((t) => t.name === 'echo')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { label, client, pid: transport.pid };
+}
+
+const call = (h, name, args) => h.client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: 120_000 });
+
+function pct(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+async function latency(h, n, name = 'echo', args = { message: 'hello' }) {
+  for (let i = 0; i < Math.min(200, n); i++) await call(h, name, args); // warm-up
+  const xs = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await call(h, name, args);
+    xs.push(Number(process.hrtime.bigint() - t) / 1e3); // µs
+  }
+  return { p50: pct(xs, 50), p90: pct(xs, 90), p99: pct(xs, 99) };
+}
+
+async function throughput(h, inflight = 16, seconds = SECONDS) {
+  let done = 0;
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: inflight }, async () => {
+      while (Date.now() < until) {
+        await call(h, 'echo', { message: 'hello' });
+        done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+async function main() {
+  if (!fs.existsSync(CLI)) throw new Error('build first: npm run build');
+  const big = { message: 'x'.repeat(1024 * 1024) };
+  const direct = await connect('direct', process.execPath, [EVERYTHING, 'stdio']);
+  const proxy = await connect('proxy', process.execPath, [CLI, 'serve', '--config', config([])]);
+  const routed = await connect('proxy, echo allowlisted', process.execPath, [CLI, 'serve', '--config', config(['echo'])]);
+  const naive = await connect('naive SDK proxy', process.execPath, [path.join(ROOT, 'bench/naive-proxy.mjs'), process.execPath, EVERYTHING, 'stdio']);
+  const all = [direct, proxy, routed, naive];
+  try {
+    const res = {};
+    // Interleave rounds so drift in machine load hits every subject alike.
+    for (const h of all) res[h.label] = { lat: await latency(h, N) };
+    for (const h of all) res[h.label].big = await latency(h, 30, 'echo', big);
+    for (const h of all) res[h.label].tput = await throughput(h);
+    for (const h of all) res[h.label].rss = rssMb(h.pid);
+
+    const d = res.direct;
+    const rows = [
+      ['subject', 'p50 µs', 'added p50 µs', 'p99 µs', 'throughput (16 in flight)', '% of direct', '1 MB result p50 ms', 'added ms', 'RSS MB'],
+      ...all.map((h) => {
+        const r = res[h.label];
+        return [
+          h.label,
+          f(r.lat.p50),
+          h === direct ? '—' : f(r.lat.p50 - d.lat.p50),
+          f(r.lat.p99),
+          `${f(r.tput)}/s`,
+          h === direct ? '100%' : `${f((100 * r.tput) / d.tput)}%`,
+          f(r.big.p50 / 1000, 2),
+          h === direct ? '—' : f((r.big.p50 - d.big.p50) / 1000, 2),
+          f(r.rss, 1),
+        ];
+      }),
+    ];
+    const md = [
+      `Benchmark ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, N=${N}, ${SECONDS}s throughput window`,
+      '',
+      `| ${rows[0].join(' | ')} |`,
+      `| ${rows[0].map(() => '---').join(' | ')} |`,
+      ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
+      '',
+    ].join('\n');
+    process.stdout.write(`${md}\n`);
+    fs.mkdirSync(path.dirname(OUT), { recursive: true });
+    fs.writeFileSync(OUT, md);
+  } finally {
+    await Promise.all(all.map((h) => h.client.close().catch(() => {})));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench failed: ${e?.stack || e}\n`);
+    process.exit(1);
+  },
+);
