@@ -1,0 +1,197 @@
+// One routing event: clears each candidate with the source policy, stores it in the run folder its
+// type calls for, and writes one manifest. Never throws: routing must not break a tool call, so
+// every failure becomes a skipped entry with a reason a person can act on.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import mime from 'mime-types';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { StoreRefusal, sizeCapReason, type ArtifactStore, type PutResult } from '../storage/store.js';
+import { isoLocal, manifestStamp, systemClock, type Clock } from '../time.js';
+import { buildManifest, writeManifest } from '../workspace/manifest.js';
+import { normaliseType, subdirFor } from './classify.js';
+import { inlineBytes, inlineMime, inlineName, inlineSize } from './inline.js';
+import { checkSource, isWithin, pathSyntaxReason, type SourcePolicy } from './policy.js';
+import { scanTree } from './tree.js';
+import type { Candidate, ManifestEntry, RouteMode, RunTarget, Skipped, TargetSubdir } from './types.js';
+
+export interface RouteRequest {
+  tool: string;
+  candidates: Candidate[];
+  /** Paths the call received as arguments: inputs, not artifacts (unless a candidate is explicit). */
+  inputs: string[];
+  mode: RouteMode;
+  run: RunTarget;
+  /** Type for candidates that declare none (route_artifacts' `type`). */
+  defaultType?: string;
+  gpu?: { used: boolean; device?: string };
+  /** Detection bounds that were hit; reported as skips so the manifest shows the list is incomplete. */
+  limits?: string[];
+  /** Folder that relative candidate paths are resolved against (default: the working folder). */
+  baseDir?: string;
+}
+
+export interface RouteDeps {
+  store: ArtifactStore;
+  policy: SourcePolicy;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface RouteOutcome {
+  routed: ManifestEntry[];
+  skipped: Skipped[];
+  /** Path of the manifest written for this event; null when nothing was routed or skipped. */
+  manifest: string | null;
+}
+
+type Decision = { kind: 'routed'; entry: ManifestEntry } | { kind: 'skipped'; skip: Skipped } | { kind: 'ignored'; why: string };
+
+const skip = (src: string, reason: string): Decision => ({ kind: 'skipped', skip: { src, reason } });
+
+class RoutingEvent {
+  private readonly base: string;
+  private readonly inputs: Set<string>;
+  private inputReals?: Promise<Set<string>>;
+  private readonly seen = new Set<string>();
+  private runReal?: Promise<string>;
+
+  constructor(
+    private readonly req: RouteRequest,
+    private readonly deps: Required<RouteDeps>,
+    private readonly stamp: string,
+  ) {
+    this.base = req.baseDir ?? process.cwd();
+    this.inputs = new Set((req.inputs ?? []).filter((p) => !pathSyntaxReason(p)).map((p) => path.resolve(this.base, p)));
+  }
+
+  route(c: Candidate): Promise<Decision> {
+    return c.kind === 'path' ? this.routePath(c) : this.routeInline(c);
+  }
+
+  private async routePath(c: Extract<Candidate, { kind: 'path' }>): Promise<Decision> {
+    const bad = pathSyntaxReason(c.path);
+    if (bad) return skip(c.path, bad);
+    const abs = path.resolve(this.base, c.path);
+    const real = await fs.realpath(abs).catch(() => undefined);
+    if (!c.explicit && (this.inputs.has(abs) || (real !== undefined && (await this.realInputs()).has(real)))) {
+      return { kind: 'ignored', why: 'an input of the call' };
+    }
+    // Keyed by the named path too: after a move the first naming no longer resolves.
+    if (this.seen.has(abs) || (real !== undefined && this.seen.has(real))) return { kind: 'ignored', why: 'named twice' };
+    // Before the policy, so a file already filed here is reported as such whatever the roots are.
+    if (real !== undefined && isWithin(real, await this.runDir())) return skip(abs, 'already in workspace');
+    const chk = await checkSource(abs, this.deps.policy);
+    if (!chk.ok) return skip(abs, chk.reason);
+    this.seen.add(chk.real).add(abs);
+    if (isWithin(chk.real, await this.runDir())) return skip(abs, 'already in workspace');
+    const type = c.type ?? this.req.defaultType;
+    const name = path.basename(abs);
+    const subdir = subdirFor(type, name);
+    const destDir = await this.destDir(subdir);
+    const { store } = this.deps;
+    let res: PutResult & { files?: number };
+    if (chk.kind === 'file') {
+      res = await store.putFile(chk.real, destDir, name, { mode: this.req.mode, expect: chk.stat });
+    } else {
+      if (isWithin(await this.runDir(), chk.real)) return skip(abs, 'folder contains the workspace');
+      const scan = await scanTree(chk.real, this.deps.policy, { maxBytes: store.maxBytes });
+      if (!scan.ok) return skip(abs, scan.reason);
+      res = await store.putTree(scan.tree, destDir, name, { mode: this.req.mode });
+    }
+    if (res.sourceKept) this.deps.log.warn(`move of ${abs}: source kept (${res.sourceKept})`);
+    const entry = this.entry(c.label, type, subdir, abs, res, res.sourceKept ? 'copy' : this.req.mode);
+    entry.mime = chk.kind === 'dir' ? 'inode/directory' : mime.lookup(name) || 'application/octet-stream';
+    if (res.files !== undefined) entry.files = res.files;
+    return { kind: 'routed', entry };
+  }
+
+  private async routeInline(c: Extract<Candidate, { kind: 'inline' }>): Promise<Decision> {
+    const src = `inline:${c.blockType}`;
+    const { store } = this.deps;
+    // Refused before decoding: an oversized blob costs no memory beyond the string itself.
+    if (inlineSize(c) > store.maxBytes) return skip(src, sizeCapReason(store.maxBytes));
+    const name = inlineName(c, this.stamp);
+    const subdir = subdirFor(this.req.defaultType, name);
+    const res = await store.putBytes(inlineBytes(c), await this.destDir(subdir), name);
+    const entry = this.entry(c.label, this.req.defaultType, subdir, src, res, 'write');
+    entry.mime = inlineMime(c, name);
+    return { kind: 'routed', entry };
+  }
+
+  private entry(label: string, type: string | undefined, subdir: TargetSubdir, src: string, res: PutResult, mode: ManifestEntry['mode']): ManifestEntry {
+    const e: ManifestEntry = {
+      tool: this.req.tool, type: normaliseType(type, subdir), label, src, dst: res.dst, mode,
+      bytes: res.bytes, sha256: res.sha256, mime: 'application/octet-stream', ts: isoLocal(this.deps.clock.now()),
+    };
+    if (res.deduplicated) e.deduplicated = true;
+    if (this.req.gpu?.used) {
+      e.gpu_used = true;
+      if (this.req.gpu.device) e.gpu_device = this.req.gpu.device;
+    }
+    return e;
+  }
+
+  private runDir(): Promise<string> {
+    return (this.runReal ??= fs.realpath(this.req.run.runDir).catch(() => path.resolve(this.req.run.runDir)));
+  }
+
+  private realInputs(): Promise<Set<string>> {
+    return (this.inputReals ??= Promise.all([...this.inputs].map((p) => fs.realpath(p).catch(() => p))).then((r) => new Set(r)));
+  }
+
+  /** The run subfolder, made if missing; refused if a symlink would send the write out of the run. */
+  private async destDir(subdir: TargetSubdir): Promise<string> {
+    const dir = this.req.run.subdirs[subdir];
+    await fs.mkdir(dir, { recursive: true });
+    if (!isWithin(await fs.realpath(dir), await this.runDir())) throw new StoreRefusal(`workspace folder ${subdir} leads outside the run`);
+    return dir;
+  }
+}
+
+/** Skips logged one per line; the manifest has them all. */
+const MAX_LOGGED = 20;
+
+const srcOf = (c: Candidate): string => (c.kind === 'path' ? String(c.path) : `inline:${c.blockType}`);
+
+function failure(e: unknown): string {
+  if (e instanceof StoreRefusal) return e.message;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return `failed (${code ?? (e instanceof Error ? e.message : String(e))})`;
+}
+
+/** Routes one event's candidates into `req.run` and writes its manifest. Never throws. */
+export async function routeCandidates(req: RouteRequest, deps: RouteDeps): Promise<RouteOutcome> {
+  const d: Required<RouteDeps> = { clock: systemClock, log: silentLogger, ...deps };
+  const at = d.clock.now();
+  const routed: ManifestEntry[] = [];
+  const skipped: Skipped[] = (req.limits ?? []).map((l) => ({ src: '(result)', reason: `detection stopped: ${l}` }));
+  try {
+    const event = new RoutingEvent(req, d, manifestStamp(at));
+    for (const c of req.candidates) {
+      let dec: Decision;
+      try {
+        dec = await event.route(c);
+      } catch (e) {
+        dec = skip(srcOf(c), failure(e));
+      }
+      if (dec.kind === 'routed') routed.push(dec.entry);
+      else if (dec.kind === 'skipped') skipped.push(dec.skip);
+      else d.log.debug(`${req.tool}: not routing ${srcOf(c)}: ${dec.why}`);
+    }
+  } catch (e) {
+    // Only a malformed request lands here (candidates not a list); report it like any refusal.
+    skipped.push({ src: '(request)', reason: failure(e) });
+  }
+  for (const s of skipped.slice(0, MAX_LOGGED)) d.log.info(`${req.tool}: skipped ${s.src}: ${s.reason}`);
+  if (skipped.length > MAX_LOGGED) d.log.info(`${req.tool}: … and ${skipped.length - MAX_LOGGED} more skipped`);
+  let manifest: string | null = null;
+  if (routed.length > 0 || skipped.length > 0) {
+    try {
+      manifest = await writeManifest(d.store, req.run, buildManifest(req.run, req.tool, at, routed, skipped), at);
+    } catch (e) {
+      d.log.error(`${req.tool}: manifest not written: ${failure(e)}`);
+    }
+  }
+  return { routed, skipped, manifest };
+}

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { detectArtifacts } from '../../../src/routing/detect.js';
+import { createSourcePolicy, type SourcePolicy } from '../../../src/routing/policy.js';
+import { routeCandidates, type RouteRequest } from '../../../src/routing/router.js';
+import { SUBDIRS, type Candidate, type RunTarget, type Subdir } from '../../../src/routing/types.js';
+import { LocalStore } from '../../../src/storage/local.js';
+import { isoLocal } from '../../../src/time.js';
+import { readManifestFiles, readManifests } from '../../../src/workspace/manifest.js';
+
+const sha = (b: string) => createHash('sha256').update(b).digest('hex');
+const AT = new Date(2025, 9, 17, 22, 31, 45, 120);
+const clock = { now: () => AT };
+
+let tmp: string;
+let run: RunTarget;
+let policy: SourcePolicy;
+let store: LocalStore;
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+beforeEach(async () => {
+  tmp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'aw-router-')));
+  cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
+  const runDir = path.join(tmp, 'ws/tips/20251017_223045');
+  run = { dataset: 'tips', runId: '20251017_223045', runDir, subdirs: Object.fromEntries(SUBDIRS.map((s) => [s, path.join(runDir, s)])) as Record<Subdir, string> };
+  await Promise.all(SUBDIRS.map((s) => fs.mkdir(run.subdirs[s], { recursive: true })));
+  await fs.mkdir(path.join(tmp, 'src'));
+  policy = await createSourcePolicy({ roots: [path.join(tmp, 'src'), path.join(tmp, 'ws')], homeDir: path.join(tmp, 'home') });
+  store = new LocalStore();
+});
+
+const file = async (name: string, data = name) => {
+  const p = path.join(tmp, 'src', name);
+  await fs.mkdir(path.dirname(p), { recursive: true });
+  await fs.writeFile(p, data);
+  return p;
+};
+const route = (req: Partial<RouteRequest>) =>
+  routeCandidates({ tool: 'plot', candidates: [], inputs: [], mode: 'copy', run, ...req }, { store, policy, clock });
+const pathC = (p: string, extra: Partial<Extract<Candidate, { kind: 'path' }>> = {}): Candidate => ({ kind: 'path', path: p, label: 'plot_paths', explicit: false, ...extra });
+
+describe('routeCandidates', () => {
+  it('files a result into the right folders and writes one manifest in the SPEC schema', async () => {
+    const png = await file('hist.png', 'PNG');
+    const pkl = await file('m.pkl', 'MODEL');
+    const det = detectArtifacts({ structuredContent: { plot_paths: [png], model_path: pkl, gpu_device: 'RTX' } });
+    const out = await route({ candidates: det.candidates, gpu: det.gpu });
+    expect(out.skipped).toEqual([]);
+    expect(out.routed).toEqual([
+      { tool: 'plot', type: 'plot', label: 'plot_paths', src: png, dst: path.join(run.subdirs.plots, 'hist.png'), mode: 'copy', bytes: 3, sha256: sha('PNG'), mime: 'image/png', ts: isoLocal(AT), gpu_used: true, gpu_device: 'RTX' },
+      { tool: 'plot', type: 'model', label: 'model_path', src: pkl, dst: path.join(run.subdirs.models, 'm.pkl'), mode: 'copy', bytes: 5, sha256: sha('MODEL'), mime: 'application/octet-stream', ts: isoLocal(AT), gpu_used: true, gpu_device: 'RTX' },
+    ]);
+    expect(out.manifest).toBe(path.join(run.subdirs.manifests, 'manifest_20251017_223145_120.json'));
+    expect(JSON.parse(await fs.readFile(out.manifest!, 'utf8'))).toEqual({
+      schema: 1, dataset: 'tips', run_id: '20251017_223045', tool: 'plot', ts: isoLocal(AT), entries: out.routed, skipped: [],
+    });
+    expect(existsSync(png)).toBe(true);
+  });
+
+  it('writes no manifest when there was nothing to route', async () => {
+    expect(await route({ candidates: [] })).toEqual({ routed: [], skipped: [], manifest: null });
+    expect(await fs.readdir(run.subdirs.manifests)).toEqual([]);
+  });
+
+  it('two events in the same millisecond get _1, _2; readManifests orders them', async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 12; i++) names.push(path.basename((await route({ candidates: [pathC(await file(`p${i}.png`))] })).manifest!));
+    expect(names.slice(0, 3)).toEqual(['manifest_20251017_223145_120.json', 'manifest_20251017_223145_120_1.json', 'manifest_20251017_223145_120_2.json']);
+    const read = await readManifestFiles(run.runDir);
+    expect(read.map((m) => path.basename(m.file))).toEqual(names);
+    expect((await readManifests(run.runDir)).map((m) => path.basename(m.entries[0]!.src))).toEqual(names.map((_, i) => `p${i}.png`));
+  });
+
+  it('readManifests skips unreadable and foreign files', async () => {
+    await route({ candidates: [pathC(await file('a.png'))] });
+    await fs.writeFile(path.join(run.subdirs.manifests, 'manifest_20251017_223145_121.json'), '{torn');
+    await fs.writeFile(path.join(run.subdirs.manifests, 'manifest_20251017_223145_122.json'), '{"schema": 2}');
+    await fs.writeFile(path.join(run.subdirs.manifests, 'notes.json'), '{}');
+    expect(await readManifests(run.runDir)).toHaveLength(1);
+    expect(await readManifests(path.join(tmp, 'nope'))).toEqual([]);
+  });
+
+  it('treats the call inputs as inputs, unless named explicitly', async () => {
+    const csv = await file('tips.csv', 'a,b');
+    expect(await route({ candidates: [pathC(csv, { label: 'data_path' })], inputs: [path.join(tmp, 'src/../src/tips.csv')] })).toEqual({ routed: [], skipped: [], manifest: null });
+    const link = path.join(tmp, 'src/link.csv');
+    await fs.symlink(csv, link);
+    expect((await route({ candidates: [pathC(link)], inputs: [csv] })).routed).toEqual([]);
+    const out = await route({ candidates: [pathC(csv, { explicit: true, label: 'artifacts' })], inputs: [csv] });
+    expect(out.routed.map((e) => e.dst)).toEqual([path.join(run.subdirs.data, 'tips.csv')]);
+  });
+
+  it('never copies or deletes a file already in the run, in either mode', async () => {
+    const inside = path.join(run.subdirs.plots, 'done.png');
+    await fs.writeFile(inside, 'x');
+    for (const mode of ['copy', 'move'] as const) {
+      const out = await route({ candidates: [pathC(inside)], mode });
+      expect(out.skipped).toEqual([{ src: inside, reason: 'already in workspace' }]);
+    }
+    expect(await fs.readdir(run.subdirs.plots)).toEqual(['done.png']);
+  });
+
+  it('moves in move mode and records the mode; a named-twice file is routed once', async () => {
+    const p = await file('r.pdf', 'PDF');
+    const out = await route({ candidates: [pathC(p, { label: 'report_path' }), pathC(path.join(tmp, 'src/./r.pdf'))], mode: 'move' });
+    expect(out.routed).toMatchObject([{ mode: 'move', type: 'report', dst: path.join(run.subdirs.reports, 'r.pdf') }]);
+    expect(out.skipped).toEqual([]);
+    expect(existsSync(p)).toBe(false);
+  });
+
+  it('writes inline bytes with mode write and src inline:<type>', async () => {
+    const out = await route({
+      candidates: [
+        { kind: 'inline', blockType: 'image', encoding: 'base64', data: Buffer.from('IMG').toString('base64'), mime: 'image/png', label: 'image' },
+        { kind: 'inline', blockType: 'resource', encoding: 'utf8', data: '# R', mime: 'text/markdown', name: 'summary.md', label: 'resource' },
+      ],
+    });
+    expect(out.routed).toMatchObject([
+      { mode: 'write', src: 'inline:image', type: 'plot', mime: 'image/png', dst: path.join(run.subdirs.plots, 'image_20251017_223145_120.png'), sha256: sha('IMG'), bytes: 3 },
+      { mode: 'write', src: 'inline:resource', type: 'report', mime: 'text/markdown', dst: path.join(run.subdirs.reports, 'summary.md'), sha256: sha('# R') },
+    ]);
+  });
+
+  it('routes a folder artifact whole with files, bytes and the tree digest', async () => {
+    await file('clf/config.json', '{}');
+    await file('clf/weights.safetensors', 'W');
+    const out = await route({ candidates: [pathC(path.join(tmp, 'src/clf'), { label: 'model_path', type: 'model' })] });
+    expect(out.routed).toMatchObject([{ type: 'model', dst: path.join(run.subdirs.models, 'clf'), files: 2, bytes: 3, mime: 'inode/directory' }]);
+  });
+
+  it('uses the default type and honours a declared one', async () => {
+    const out = await route({ candidates: [pathC(await file('x.bin')), pathC(await file('y.png'), { type: 'metrics' })], defaultType: 'index' });
+    expect(out.routed.map((e) => [e.type, path.relative(run.runDir, e.dst)])).toEqual([['index', 'indexes/x.bin'], ['metrics', 'metrics/y.png']]);
+  });
+
+  it('refuses a run subfolder that was swapped for a symlink out of the run', async () => {
+    await fs.rm(run.subdirs.plots, { recursive: true });
+    await fs.mkdir(path.join(tmp, 'elsewhere'));
+    await fs.symlink(path.join(tmp, 'elsewhere'), run.subdirs.plots);
+    const out = await route({ candidates: [pathC(await file('a.png'))] });
+    expect(out.skipped).toEqual([{ src: path.join(tmp, 'src/a.png'), reason: 'workspace folder plots leads outside the run' }]);
+    expect(await fs.readdir(path.join(tmp, 'elsewhere'))).toEqual([]);
+  });
+
+  it('reports detection limits and never throws on a malformed request', async () => {
+    const out = await route({ limits: ['max candidates 1000 reached'] });
+    expect(out.skipped).toEqual([{ src: '(result)', reason: 'detection stopped: max candidates 1000 reached' }]);
+    const bad = await routeCandidates({ tool: 't', candidates: 5 as never, inputs: null as never, mode: 'copy', run }, { store, policy, clock });
+    expect(bad.skipped).toHaveLength(1);
+    expect(bad.skipped[0]!.src).toBe('(request)');
+    const noRun = await routeCandidates({ tool: 't', candidates: [pathC(await file('q.png'))], inputs: [], mode: 'copy', run: { ...run, subdirs: {} as never } }, { store, policy, clock });
+    expect(noRun.routed).toEqual([]);
+    expect(noRun.skipped[0]!.reason).toMatch(/^failed \(/);
+  });
+});
