@@ -1,0 +1,173 @@
+// The Streamable HTTP front at http://{host}:{port}/mcp. One MCP server (and so one workspace
+// session) per MCP session; Host and Origin checked against DNS rebinding; an optional bearer
+// token; sessions freed on DELETE or after an idle timeout. Bodies are read here with a generous
+// cap (the SDK's own 4 MB / 100 kB body parsers are not in the path).
+import http from 'node:http';
+import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../log.js';
+import { hostAllowed, originAllowed } from './http-guard.js';
+
+export const DEFAULT_IDLE_MS = 30 * 60_000;
+export const DEFAULT_MAX_BODY = 256 * 1024 ** 2;
+
+export interface HttpFrontOptions {
+  host: string;
+  port: number;
+  token?: string;
+  /** Extra Host header values (host[:port]) to accept besides the loopback names and `host`. */
+  allowedHosts?: string[];
+  /** Extra Origin values to accept besides loopback origins. */
+  allowedOrigins?: string[];
+  idleTimeoutMs?: number;
+  maxBodyBytes?: number;
+  /** A new MCP server for a new MCP session; `close` frees what it holds. */
+  createSession(): { server: Server; close?: () => Promise<void> };
+  log: Logger;
+}
+
+export interface HttpFront {
+  url: string;
+  port: number;
+  sessionCount(): number;
+  close(): Promise<void>;
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  close: () => Promise<void>;
+  lastSeen: number;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront> {
+  const sessions = new Map<string, Session>();
+  const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const tokenDigest = opts.token ? digest(opts.token) : undefined;
+  let port = opts.port;
+
+  const reject = (res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+  };
+
+  const dropSession = async (id: string): Promise<void> => {
+    const s = sessions.get(id);
+    if (!s) return;
+    sessions.delete(id);
+    await s.close().catch(() => {});
+  };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/mcp') return reject(res, 404, 'not found: the MCP endpoint is /mcp');
+    if (!hostAllowed(req.headers.host, opts.host, port, opts.allowedHosts)) return reject(res, 403, 'forbidden: Host header not allowed');
+    if (!originAllowed(req.headers.origin, opts.allowedOrigins)) return reject(res, 403, 'forbidden: Origin not allowed');
+    if (tokenDigest) {
+      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+      // Compare digests so the comparison is constant-time whatever the token's length.
+      if (!m || !timingSafeEqual(digest(m[1]!.trim()), tokenDigest)) return reject(res, 401, 'unauthorized: a bearer token is required', { 'www-authenticate': 'Bearer' });
+    }
+
+    let body: unknown;
+    if (req.method === 'POST') {
+      const raw = await readBody(req, maxBody);
+      if (raw === 'too-large') return reject(res, 413, `request body larger than ${maxBody} bytes`);
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }));
+      }
+    }
+
+    const sid = req.headers['mcp-session-id'];
+    const id = Array.isArray(sid) ? sid[0] : sid;
+    if (id) {
+      const s = sessions.get(id);
+      if (!s) return reject(res, 404, 'session not found (it may have expired): start a new one');
+      s.lastSeen = Date.now();
+      await s.transport.handleRequest(req, res, body);
+      return;
+    }
+    const isInit = req.method === 'POST' && (Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body));
+    if (!isInit) return reject(res, 400, 'bad request: no mcp-session-id; send initialize first');
+
+    const { server, close } = opts.createSession();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (newId) => {
+        sessions.set(newId, {
+          transport,
+          lastSeen: Date.now(),
+          close: async () => {
+            await transport.close().catch(() => {});
+            await server.close().catch(() => {});
+            await close?.();
+          },
+        });
+      },
+      onsessionclosed: (closedId) => dropSession(closedId),
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  const httpServer = http.createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      opts.log.error(`http: ${(e as Error)?.stack ?? String(e)}`);
+      if (!res.headersSent) reject(res, 500, 'internal error');
+      else res.end();
+    });
+  });
+  // Long tool calls stream for minutes; Node's default request timeout would cut them.
+  httpServer.requestTimeout = 0;
+  httpServer.headersTimeout = 60_000;
+
+  const sweep = setInterval(
+    () => {
+      const cutoff = Date.now() - idleMs;
+      for (const [id, s] of sessions) if (s.lastSeen < cutoff) void dropSession(id);
+    },
+    Math.min(60_000, Math.max(1_000, idleMs / 4)),
+  );
+  sweep.unref();
+
+  await new Promise<void>((resolve, reject_) => {
+    httpServer.once('error', reject_);
+    httpServer.listen(opts.port, opts.host, () => resolve());
+  });
+  port = (httpServer.address() as AddressInfo).port;
+  const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${shownHost}:${port}/mcp`,
+    port,
+    sessionCount: () => sessions.size,
+    async close() {
+      clearInterval(sweep);
+      await Promise.all([...sessions.keys()].map(dropSession));
+      httpServer.closeAllConnections();
+      await new Promise<void>((r) => httpServer.close(() => r()));
+    },
+  };
+}
+
+function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) over = true;
+      if (!over) chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
