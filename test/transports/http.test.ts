@@ -1,0 +1,97 @@
+// The Streamable HTTP front through a real SDK client, plus raw requests for the guards.
+import http from 'node:http';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { resolveSettings } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { createAppServer } from '../../src/server/app.js';
+import { createContext } from '../../src/server/context.js';
+import { startHttpFront, type HttpFrontOptions } from '../../src/transports/http.js';
+import { onCleanup, sc, tempDir } from '../helpers.js';
+
+async function front(extra: Partial<HttpFrontOptions> = {}) {
+  const base = await tempDir();
+  const ctx = await createContext(resolveSettings({ env: {}, flags: { root: path.join(base, 'ws') }, cwd: base }), silentLogger);
+  const f = await startHttpFront({ host: '127.0.0.1', port: 0, log: silentLogger, createSession: () => ({ server: createAppServer(ctx).server }), ...extra });
+  onCleanup(() => f.close());
+  return f;
+}
+
+async function client(url: string, headers: Record<string, string> = {}) {
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+  const c = new Client({ name: 'http-test', version: '1.0.0' });
+  onCleanup(() => c.close());
+  await c.connect(transport);
+  return { c, transport };
+}
+
+function raw(port: number, headers: Record<string, string>, body = '{}', method = 'POST'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/mcp', method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+
+describe('Streamable HTTP front', () => {
+  it('each MCP session has its own current workspace', async () => {
+    const f = await front();
+    const a = await client(f.url);
+    const b = await client(f.url);
+    sc((await a.c.callTool({ name: 'ensure_workspace', arguments: { dataset: 'tips' } })) as any);
+    sc((await b.c.callTool({ name: 'ensure_workspace', arguments: { dataset: 'iris' } })) as any);
+    expect(sc((await a.c.callTool({ name: 'get_workspace_info', arguments: {} })) as any).dataset).toBe('tips');
+    expect(sc((await b.c.callTool({ name: 'get_workspace_info', arguments: {} })) as any).dataset).toBe('iris');
+    expect(f.sessionCount()).toBe(2);
+    await a.transport.terminateSession();
+    expect(f.sessionCount()).toBe(1);
+  });
+
+  it('takes requests far larger than 100 kB', async () => {
+    const f = await front();
+    const { c } = await client(f.url);
+    const res = sc((await c.callTool({ name: 'route_artifacts', arguments: { result: { note: 'x'.repeat(5 * 1024 * 1024) } } })) as any);
+    expect(res.routed).toEqual([]);
+  });
+
+  it('refuses a request body over the cap with 413', async () => {
+    const f = await front({ maxBodyBytes: 1024 });
+    expect(await raw(f.port, {}, JSON.stringify({ pad: 'x'.repeat(2048) }))).toBe(413);
+  });
+
+  it('checks Host and Origin against DNS rebinding', async () => {
+    const f = await front();
+    expect(await raw(f.port, { host: `evil.example:${f.port}` }, INIT)).toBe(403);
+    expect(await raw(f.port, { origin: 'http://evil.example' }, INIT)).toBe(403);
+    expect(await raw(f.port, { host: `localhost:${f.port}`, origin: 'http://localhost:5173' }, INIT)).toBe(200);
+  });
+
+  it('requires the bearer token when one is set', async () => {
+    const f = await front({ token: 's3cret' });
+    expect(await raw(f.port, {}, INIT)).toBe(401);
+    expect(await raw(f.port, { authorization: 'Bearer wrong' }, INIT)).toBe(401);
+    const { c } = await client(f.url, { authorization: 'Bearer s3cret' });
+    expect((await c.listTools()).tools).toHaveLength(3);
+  });
+
+  it('answers unknown sessions with 404, missing initialize with 400, other paths with 404', async () => {
+    const f = await front();
+    expect(await raw(f.port, { 'mcp-session-id': 'nope' }, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')).toBe(404);
+    expect(await raw(f.port, {}, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')).toBe(400);
+    expect(await raw(f.port, {}, 'not json')).toBe(400);
+  });
+
+  it('frees idle sessions', async () => {
+    const f = await front({ idleTimeoutMs: 1 });
+    await client(f.url);
+    expect(f.sessionCount()).toBe(1);
+    await expect.poll(() => f.sessionCount(), { timeout: 5000, interval: 100 }).toBe(0);
+  });
+});
