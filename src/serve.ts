@@ -1,7 +1,10 @@
 // `artifact-workspace serve`: read settings, build the context, start the transport.
 import fs from 'node:fs';
+import os from 'node:os';
 import { configPathFrom, resolveSettings, type Flags, type Settings } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { downstreamSourceRoots } from './proxy/launch.js';
+import { McpProxy } from './proxy/proxy.js';
 import { createAppServer } from './server/app.js';
 import { createContext } from './server/context.js';
 import { serveStdio } from './transports/stdio.js';
@@ -32,9 +35,32 @@ export async function openWorkspaces(flags: Flags): Promise<{ ws: Workspaces; se
 
 export async function serve(flags: Flags, log: Logger = createLogger()): Promise<void> {
   const settings = loadSettings(flags);
-  const ctx = await createContext(settings, log);
+  const servers = downstreamSourceRoots(settings.servers, { cwd: process.cwd(), home: os.homedir(), baseDir: settings.baseDir });
+  servers.warnings.forEach((w) => log.warn(w));
+  const ctx = await createContext(settings, log, { extraSourceRoots: servers.roots });
   log.info(`workspaces root ${ctx.workspaces.root} (mode ${settings.mode})${settings.configPath ? `, config ${settings.configPath}` : ''}`);
   if (settings.transport !== 'stdio') throw new Error('--transport http is not available yet; use stdio');
-  const { server } = createAppServer(ctx);
-  await serveStdio(server);
+  // Proxy mode when the config names servers: they start connecting now, without holding up
+  // the host's initialize; the first tools/list waits briefly for them.
+  const proxy = Object.keys(settings.servers).length ? new McpProxy(ctx).start() : undefined;
+  const stop = stopOnSignals(async () => {
+    await proxy?.close();
+  });
+  try {
+    const { server } = createAppServer(ctx, proxy?.appOptions() ?? {});
+    await serveStdio(server);
+  } finally {
+    stop();
+    await proxy?.close();
+  }
+}
+
+/** On SIGINT/SIGTERM/SIGHUP, stop the downstream servers in steps before exiting. */
+function stopOnSignals(cleanup: () => Promise<void>): () => void {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const handler = (sig: NodeJS.Signals) => {
+    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  signals.forEach((s) => process.once(s, handler));
+  return () => signals.forEach((s) => process.off(s, handler));
 }

@@ -1,67 +1,193 @@
 // The MCP server a host talks to: a low-level SDK `Server` (so downstream JSON Schemas pass
-// through unchanged in proxy mode) whose tools are our own three plus any extra tool sources.
+// through unchanged in proxy mode) whose tools are our own three plus any extra tool sources, and
+// whose resources, prompts and completions come from the sources it is given (src/server/sources.ts);
+// their events (list changes, logging) are relayed to the host.
 // Errors are converted to one of the two MCP channels here, and only here.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
   ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
+  ReadResourceRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
   type CallToolResult,
+  type ServerCapabilities,
   type ServerNotification,
   type ServerRequest,
-  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { PACKAGE_NAME, VERSION } from '../version.js';
 import { WorkspaceSession } from '../workspace/session.js';
 import type { AppContext } from './context.js';
 import { OWN_TOOLS, ToolFailure, type OwnTool } from './own-tools.js';
+import { pageAcross } from './paging.js';
+import type { CallScope, CompletionSource, EventSource, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
 
+export type { CallScope, CompletionSource, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
 export type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-/** Another provider of tools on the same server (the proxy's downstream catalog). */
-export interface ToolSource {
-  /** The tools it offers now, under the names the host sees. */
-  listTools(): Tool[];
-  /** Handles a call if the name is one of its tools; undefined otherwise. */
-  callTool(name: string, args: Record<string, unknown> | undefined, extra: CallExtra, session: WorkspaceSession): Promise<CallToolResult> | undefined;
-}
 
 export interface AppServer {
   server: Server;
   session: WorkspaceSession;
 }
 
+export interface AppServerOptions {
+  /** Tools besides our own three (the proxy's downstream catalog). */
+  sources?: ToolSource[];
+  /** Resources, in listing order (the workspace files belong here, first; then the proxy). */
+  resourceSources?: ResourceSource[];
+  promptSources?: PromptSource[];
+  completionSources?: CompletionSource[];
+  session?: WorkspaceSession;
+}
+
 export const SERVER_INSTRUCTIONS =
   'Files that tools produce are kept in per-dataset workspaces, one folder per run. Call ensure_workspace with the dataset name first; route_artifacts files a tool result\'s outputs; get_workspace_info shows where everything is.';
 
-export function createAppServer(ctx: AppContext, opts: { sources?: ToolSource[]; session?: WorkspaceSession } = {}): AppServer {
+export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): AppServer {
   const session = opts.session ?? new WorkspaceSession(ctx.workspaces);
   const sources = opts.sources ?? [];
+  const resources = opts.resourceSources ?? [];
+  const prompts = opts.promptSources ?? [];
+  const completions = opts.completionSources ?? [];
   const own = new Map(OWN_TOOLS.map((t) => [t.name, t]));
-  const server = new Server(
-    { name: PACKAGE_NAME, version: VERSION },
-    { capabilities: { tools: { listChanged: true }, logging: {} }, instructions: SERVER_INSTRUCTIONS },
-  );
+  const capabilities: ServerCapabilities = { tools: { listChanged: true }, logging: {} };
+  if (resources.length) capabilities.resources = { listChanged: true, subscribe: resources.some((r) => r.subscribeResource) };
+  if (prompts.length) capabilities.prompts = { listChanged: true };
+  if (completions.length) capabilities.completions = {};
+  const server = new Server({ name: PACKAGE_NAME, version: VERSION }, { capabilities, instructions: SERVER_INSTRUCTIONS });
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: [...OWN_TOOLS.map((t) => t.definition), ...sources.flatMap((s) => s.listTools())],
-  }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const extra = await Promise.all(sources.map((s) => s.listTools()));
+    return { tools: [...OWN_TOOLS.map((t) => t.definition), ...extra.flat()] };
+  });
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const { name, arguments: args } = req.params;
     const tool = own.get(name);
     if (tool) return callOwn(tool, args, session, ctx);
+    const scope: CallScope = { extra, session, log: (params) => server.sendLoggingMessage(params, extra.sessionId) };
     for (const s of sources) {
-      const res = s.callTool(name, args, extra, session);
+      const res = s.callTool(name, args, scope);
       if (res) return res;
     }
     throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   });
 
+  if (resources.length) {
+    server.setRequestHandler(ListResourcesRequestSchema, async (req, extra) => {
+      const fetchers = resources.map((r) => async (c: string | undefined) => {
+        const res = await r.listResources(c, extra);
+        return { items: res.resources, nextCursor: res.nextCursor };
+      });
+      const page = await pageAcross(fetchers, req.params?.cursor);
+      return { resources: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+    });
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req, extra) => {
+      const fetchers = resources.map((r) => async (c: string | undefined) => {
+        const res = await r.listResourceTemplates(c, extra);
+        return { items: res.resourceTemplates, nextCursor: res.nextCursor };
+      });
+      const page = await pageAcross(fetchers, req.params?.cursor);
+      return { resourceTemplates: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+    });
+    server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+      const res = firstOf(resources, (r) => r.readResource(req.params.uri, extra));
+      if (!res) throw new McpError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
+      return res;
+    });
+    server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
+      await firstOf(resources, (r) => r.subscribeResource?.(req.params.uri, extra));
+      return {};
+    });
+    server.setRequestHandler(UnsubscribeRequestSchema, async (req, extra) => {
+      await firstOf(resources, (r) => r.unsubscribeResource?.(req.params.uri, extra));
+      return {};
+    });
+  }
+
+  if (prompts.length) {
+    server.setRequestHandler(ListPromptsRequestSchema, async (req, extra) => {
+      const fetchers = prompts.map((p) => async (c: string | undefined) => {
+        const res = await p.listPrompts(c, extra);
+        return { items: res.prompts, nextCursor: res.nextCursor };
+      });
+      const page = await pageAcross(fetchers, req.params?.cursor);
+      return { prompts: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
+    });
+    server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
+      const res = firstOf(prompts, (p) => p.getPrompt(req.params.name, req.params.arguments, extra));
+      if (!res) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
+      return res;
+    });
+  }
+
+  if (completions.length) {
+    server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
+      return (await firstOf(completions, (c) => c.complete(req.params, extra))) ?? { completion: { values: [] } };
+    });
+  }
+
+  relayEvents(server, [...sources, ...resources, ...prompts, ...completions]);
   return { server, session };
+}
+
+/** The first source that claims the request (returns a promise), or undefined. */
+function firstOf<S, R>(list: readonly S[], ask: (s: S) => Promise<R> | undefined): Promise<R> | undefined {
+  for (const s of list) {
+    const r = ask(s);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/**
+ * Passes the sources' events on to this host as notifications, once it has finished initializing
+ * (a notification before `initialized` may confuse it); stops when the connection closes.
+ */
+function relayEvents(server: Server, candidates: readonly unknown[]): void {
+  const emitters = [...new Set(candidates)].filter((s): s is EventSource => typeof (s as Partial<EventSource>).onEvent === 'function');
+  if (!emitters.length) return;
+  let ready = false;
+  const send = (e: SourceEvent): Promise<void> => {
+    switch (e.kind) {
+      case 'tools_changed':
+        return server.sendToolListChanged();
+      case 'resources_changed':
+        return server.sendResourceListChanged();
+      case 'prompts_changed':
+        return server.sendPromptListChanged();
+      case 'resource_updated':
+        return server.sendResourceUpdated(e.params);
+      case 'log':
+        return server.sendLoggingMessage(e.params);
+    }
+  };
+  const unsubscribe = emitters.map((s) =>
+    s.onEvent((e) => {
+      // A failed notification (host gone, capability not declared) must not reach the source.
+      if (ready) void Promise.resolve().then(() => send(e)).catch(() => {});
+    }),
+  );
+  const prevInit = server.oninitialized;
+  server.oninitialized = () => {
+    ready = true;
+    prevInit?.();
+  };
+  const prevClose = server.onclose;
+  server.onclose = () => {
+    ready = false;
+    unsubscribe.forEach((u) => u());
+    prevClose?.();
+  };
 }
 
 async function callOwn(tool: OwnTool, args: unknown, session: WorkspaceSession, ctx: AppContext): Promise<CallToolResult> {

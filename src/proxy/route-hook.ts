@@ -1,0 +1,98 @@
+// The routing hook: after an allowlisted tool returns, file its artifacts into the session's
+// workspace and tell the host. A decision, not a side channel: it returns {kind: 'pass'} (the
+// result goes back untouched) or {kind: 'routed'} with the result to send. Routing never breaks
+// a call: any failure becomes a `skipped` entry in `_meta` and a line on stderr, and the tool's
+// own content, structuredContent and isError are never changed, only appended to.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../log.js';
+import { argumentPaths, detectArtifacts } from '../routing/detect.js';
+import { gpuFacts } from '../routing/gpu.js';
+import type { RouteOutcome, RouteRequest } from '../routing/router.js';
+import type { ManifestEntry, RouteMode, RunTarget, Skipped } from '../routing/types.js';
+
+export const ROUTED_META_KEY = 'artifact-workspace/routed';
+export const LOGGER_NAME = 'artifact-workspace';
+
+export interface RoutedMeta {
+  entries: ManifestEntry[];
+  skipped: Skipped[];
+  manifest: string | null;
+}
+
+export type HookOutcome =
+  | { kind: 'pass'; why: string }
+  | { kind: 'routed'; result: CallToolResult; meta: RoutedMeta; run?: RunTarget; message?: string };
+
+export interface HookCall {
+  tool: string;
+  args: Record<string, unknown> | undefined;
+  result: CallToolResult;
+  /** The run to route into (the dataset the call named, else the session's current one). */
+  run: () => Promise<RunTarget>;
+  /** Where relative paths in the result point (the downstream's working folder). */
+  baseDir?: string;
+}
+
+export interface HookDeps {
+  route: (req: RouteRequest) => Promise<RouteOutcome>;
+  mode: RouteMode;
+  log: Logger;
+  detect?: typeof detectArtifacts;
+  gpu?: typeof gpuFacts;
+}
+
+export async function routeResult(call: HookCall, deps: HookDeps): Promise<HookOutcome> {
+  // A tool that reports an error has not produced its outputs: what it names are partial files
+  // or its inputs, and filing them would put a failed run's debris into the workspace as if it
+  // were a result. The error goes back to the agent untouched.
+  if (call.result.isError) return { kind: 'pass', why: 'the tool reported an error' };
+  const detection = (deps.detect ?? detectArtifacts)(call.result);
+  if (detection.candidates.length === 0) return { kind: 'pass', why: 'no artifacts in the result' };
+  let run: RunTarget | undefined;
+  let meta: RoutedMeta;
+  try {
+    run = await call.run();
+    const out = await deps.route({
+      tool: call.tool,
+      candidates: detection.candidates,
+      inputs: argumentPaths(call.args),
+      mode: deps.mode,
+      run,
+      gpu: await (deps.gpu ?? gpuFacts)(call.args, detection.gpu),
+      limits: detection.limits,
+      baseDir: call.baseDir,
+    });
+    meta = { entries: out.routed, skipped: out.skipped, manifest: out.manifest };
+  } catch (e) {
+    const reason = `routing failed: ${(e as Error)?.message ?? String(e)}`;
+    deps.log.error(`${call.tool}: ${reason}${(e as Error)?.stack ? `\n${(e as Error).stack}` : ''}`);
+    meta = { entries: [], skipped: [{ src: '(routing)', reason }], manifest: null };
+  }
+  for (const s of meta.skipped) deps.log.info(`${call.tool}: not routed ${s.src}: ${s.reason}`);
+  const links: ResourceLink[] = meta.entries.map((e) => ({
+    type: 'resource_link',
+    uri: pathToFileURL(e.dst).href,
+    name: path.basename(e.dst),
+    ...(e.mime && { mimeType: e.mime }),
+  }));
+  const result: CallToolResult = {
+    ...call.result,
+    content: [...(call.result.content ?? []), ...links],
+    _meta: { ...call.result._meta, [ROUTED_META_KEY]: meta },
+  };
+  const n = meta.entries.length;
+  const message = n && run ? `routed ${n} file${n === 1 ? '' : 's'} to ${run.dataset}/${run.runId}` : undefined;
+  return { kind: 'routed', result, meta, run, message };
+}
+
+/** The dataset a call's arguments name (SPEC: csv_path, dataset, data_path, file_path, path). */
+export function datasetHint(args: Record<string, unknown> | undefined, keys: readonly string[]): string | undefined {
+  if (!args || typeof args !== 'object') return undefined;
+  for (const k of keys) {
+    const v = Object.prototype.hasOwnProperty.call(args, k) ? args[k] : undefined;
+    if (typeof v === 'string' && v.trim() !== '') return v;
+  }
+  return undefined;
+}

@@ -1,0 +1,65 @@
+// What the app server can be given besides its own tools: sources of tools, resources, prompts
+// and completions (the proxy is all four; the workspace resources are a resource source), and the
+// events they raise. Each `handle…` returns undefined when the name or URI is not the source's, so
+// the server can ask the next one. Pure interfaces: no SDK classes, only the protocol's types.
+import type {
+  CallToolResult,
+  CompleteRequest,
+  CompleteResult,
+  GetPromptResult,
+  ListPromptsResult,
+  ListResourcesResult,
+  ListResourceTemplatesResult,
+  LoggingMessageNotification,
+  ReadResourceResult,
+  ResourceUpdatedNotification,
+  Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { WorkspaceSession } from '../workspace/session.js';
+import type { CallExtra } from './app.js';
+
+/** Something a source tells every connected host. */
+export type SourceEvent =
+  | { kind: 'tools_changed' }
+  | { kind: 'resources_changed' }
+  | { kind: 'prompts_changed' }
+  | { kind: 'resource_updated'; params: ResourceUpdatedNotification['params'] }
+  | { kind: 'log'; params: LoggingMessageNotification['params'] };
+
+export interface EventSource {
+  /** Returns the unsubscribe function. */
+  onEvent(listener: (e: SourceEvent) => void): () => void;
+}
+
+/** What a tool call gets besides its arguments. */
+export interface CallScope {
+  extra: CallExtra;
+  session: WorkspaceSession;
+  /** A logging message to this caller, honouring the level it set. */
+  log(params: LoggingMessageNotification['params']): Promise<void>;
+}
+
+export interface ToolSource extends Partial<EventSource> {
+  /** The tools it offers now, under the names the host sees (may wait briefly for servers still starting). */
+  listTools(): Tool[] | Promise<Tool[]>;
+  /** Handles a call if the name is one of its tools; undefined otherwise. */
+  callTool(name: string, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult> | undefined;
+}
+
+export interface ResourceSource extends Partial<EventSource> {
+  /** One page; `cursor` is the source's own (the server composes cursors across sources). */
+  listResources(cursor: string | undefined, extra: CallExtra): Promise<ListResourcesResult>;
+  listResourceTemplates(cursor: string | undefined, extra: CallExtra): Promise<ListResourceTemplatesResult>;
+  readResource(uri: string, extra: CallExtra): Promise<ReadResourceResult> | undefined;
+  subscribeResource?(uri: string, extra: CallExtra): Promise<void> | undefined;
+  unsubscribeResource?(uri: string, extra: CallExtra): Promise<void> | undefined;
+}
+
+export interface PromptSource extends Partial<EventSource> {
+  listPrompts(cursor: string | undefined, extra: CallExtra): Promise<ListPromptsResult>;
+  getPrompt(name: string, args: Record<string, string> | undefined, extra: CallExtra): Promise<GetPromptResult> | undefined;
+}
+
+export interface CompletionSource {
+  complete(params: CompleteRequest['params'], extra: CallExtra): Promise<CompleteResult> | undefined;
+}

@@ -1,0 +1,126 @@
+// A stdio client transport for a downstream server we start ourselves. Why not the SDK's
+// StdioClientTransport: its child gets a curated environment (we must pass the proxy's whole
+// environment plus the entry's env), and its stdout cannot be wrapped from outside (junk lines
+// must be dropped and reported, and a message can be longer than its 10 MB line buffer). The
+// message framing is the SDK's own (`serializeMessage` / `deserializeMessage`), not a copy.
+// Stopping is staged: close stdin, then SIGTERM, then SIGKILL, `graceMs` apart.
+import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+export interface ChildSpec {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ChildStdioOptions {
+  /** Turns the child's stdout bytes into message lines (strings), dropping junk. */
+  lines: (stdout: Readable) => Readable;
+  /** Every chunk of the child's stderr, decoded. */
+  onStderr?: (text: string) => void;
+  /** A line that passed the filter but is not a JSON-RPC message. */
+  onBadLine?: (line: string, err: unknown) => void;
+  /** Pause between the shutdown steps, in ms (default 2000). */
+  graceMs?: number;
+  spawn?: typeof nodeSpawn;
+}
+
+export class ChildStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  /** Set once the child has exited. */
+  exit?: ChildExit;
+  private child?: ChildProcess;
+  private closed?: Promise<void>;
+
+  constructor(
+    private readonly spec: ChildSpec,
+    private readonly opts: ChildStdioOptions,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): Promise<void> {
+    if (this.child) throw new Error('ChildStdioTransport already started');
+    const child = (this.opts.spawn ?? nodeSpawn)(this.spec.command, this.spec.args, {
+      env: this.spec.env,
+      cwd: this.spec.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      shell: false,
+      windowsHide: true,
+    });
+    this.child = child;
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (t: string) => this.opts.onStderr?.(t));
+    child.stdin?.on('error', (e) => this.onerror?.(e));
+    const lines = this.opts.lines(child.stdout as Readable);
+    lines.on('data', (line: string) => {
+      let msg: JSONRPCMessage;
+      try {
+        msg = deserializeMessage(line);
+      } catch (e) {
+        this.opts.onBadLine?.(line, e);
+        return;
+      }
+      this.onmessage?.(msg);
+    });
+    lines.on('error', (e) => this.onerror?.(e));
+    // 'close' waits for the stdio pipes too (so the stderr tail is complete), but a grandchild
+    // holding the pipes open must not delay the news of the exit: 1 s after 'exit' is enough.
+    this.closed = new Promise<void>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        resolve();
+        this.onclose?.();
+      };
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        setTimeout(finish, 1000).unref();
+      });
+      child.once('close', finish);
+      child.once('error', () => {
+        if (child.pid === undefined) finish();
+      });
+    });
+    return new Promise((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', (e) => {
+        reject(e);
+        this.onerror?.(e);
+      });
+    });
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (!stdin || this.exit || stdin.destroyed) throw new Error('Not connected');
+    if (!stdin.write(serializeMessage(message))) await new Promise<void>((r) => stdin.once('drain', r));
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.closed) return;
+    const grace = this.opts.graceMs ?? 2000;
+    const waitClosed = (ms: number) => Promise.race([this.closed, new Promise<void>((r) => setTimeout(r, ms).unref())]);
+    child.stdin?.end();
+    await waitClosed(grace);
+    if (!this.exit && child.exitCode === null) child.kill('SIGTERM');
+    await waitClosed(grace);
+    if (!this.exit && child.exitCode === null) child.kill('SIGKILL');
+    await waitClosed(grace);
+  }
+}
