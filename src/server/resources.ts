@@ -1,0 +1,142 @@
+// Every file in the workspaces as an MCP resource with a file:// URI (the same URI the proxy's
+// resource_link blocks carry). Listing is paged with an opaque cursor and never follows symlinks;
+// reads are contained: a URI must resolve, lexically and through symlinks, inside the root.
+import fs from 'node:fs/promises';
+import { constants as C } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import mime from 'mime-types';
+import { ErrorCode, McpError, type ListResourcesResult, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import { isWithin } from '../routing/policy.js';
+import type { ResourceSource, SourceEvent } from './sources.js';
+
+export const PAGE_SIZE = 500;
+export const MAX_READ_BYTES = 64 * 1024 ** 2;
+// Temp names of the store and the latest pointer: never resources.
+const HIDDEN = /^\.(aw-tmp-|latest-)/;
+const TEXTUAL = /^(text\/|application\/(json|xml|yaml|x-yaml|javascript|x-ndjson|csv|sql|toml)|.*\+(json|xml)$)/;
+
+/** Opaque cursor: the relative path of the last resource on the previous page. */
+const encodeCursor = (rel: string): string => Buffer.from(rel, 'utf8').toString('base64url');
+function decodeCursor(c: string): string[] {
+  const rel = Buffer.from(c, 'base64url').toString('utf8');
+  if (!rel || rel.includes('\0') || rel.split('/').some((s) => s === '..' || s === '')) throw new McpError(ErrorCode.InvalidParams, 'invalid cursor');
+  return rel.split('/');
+}
+
+export function mimeOf(file: string): string {
+  return mime.lookup(file) || 'application/octet-stream';
+}
+
+/**
+ * One page of files under `root` in a stable order (sorted names, depth first), starting after
+ * `after`. Subtrees wholly before the cursor are skipped without being read, so a page costs about
+ * its own size, not the size of the whole tree.
+ */
+export async function listPage(root: string, after: string[] | undefined, limit: number): Promise<{ files: { rel: string; size: number }[]; more: boolean }> {
+  const files: { rel: string; size: number }[] = [];
+  let more = false;
+  const walk = async (rel: string[], bound: string[] | undefined): Promise<boolean> => {
+    const dir = path.join(root, ...rel);
+    const names = (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => !HIDDEN.test(d.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const d of names) {
+      const head = bound?.[0];
+      if (head !== undefined && d.name < head) continue;
+      const childBound = head !== undefined && d.name === head ? bound!.slice(1) : undefined;
+      if (d.isDirectory()) {
+        if (!(await walk([...rel, d.name], childBound))) return false;
+      } else if (d.isFile()) {
+        // The cursor names the last file already listed: skip it itself.
+        if (childBound !== undefined && childBound.length === 0) continue;
+        if (files.length === limit) {
+          more = true;
+          return false;
+        }
+        const st = await fs.lstat(path.join(dir, d.name)).catch(() => undefined);
+        files.push({ rel: [...rel, d.name].join('/'), size: st?.size ?? 0 });
+      }
+    }
+    return true;
+  };
+  await walk([], after);
+  return { files, more };
+}
+
+export class WorkspaceResources implements ResourceSource {
+  private readonly listeners = new Set<(e: SourceEvent) => void>();
+
+  constructor(
+    private readonly root: string,
+    private readonly pageSize = PAGE_SIZE,
+  ) {}
+
+  onEvent(listener: (e: SourceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called when artifacts arrive: hosts re-list. */
+  changed(): void {
+    for (const l of this.listeners) l({ kind: 'resources_changed' });
+  }
+
+  async listResources(cursor: string | undefined): Promise<ListResourcesResult> {
+    const { files, more } = await listPage(this.root, cursor ? decodeCursor(cursor) : undefined, this.pageSize);
+    const resources: Resource[] = files.map((f) => {
+      const abs = path.join(this.root, ...f.rel.split('/'));
+      return { uri: pathToFileURL(abs).href, name: f.rel, mimeType: mimeOf(abs), size: f.size };
+    });
+    const last = files[files.length - 1];
+    return more && last ? { resources, nextCursor: encodeCursor(last.rel) } : { resources };
+  }
+
+  async listResourceTemplates(): Promise<{ resourceTemplates: [] }> {
+    return { resourceTemplates: [] };
+  }
+
+  /** Undefined for a URI that is not a file under the root, so another source may own it. */
+  readResource(uri: string): Promise<ReadResourceResult> | undefined {
+    const file = this.claim(uri);
+    return file === undefined ? undefined : this.read(uri, file);
+  }
+
+  private claim(uri: string): string | undefined {
+    if (!uri.startsWith('file:')) return undefined;
+    let file: string;
+    try {
+      // Rejects encoded `/` (%2F) and non-local hosts; `..` segments are resolved by URL parsing.
+      file = fileURLToPath(uri);
+    } catch {
+      return undefined;
+    }
+    return isWithin(path.resolve(file), this.root) ? path.resolve(file) : undefined;
+  }
+
+  private async read(uri: string, file: string): Promise<ReadResourceResult> {
+    const notFound = (why: string): McpError => new McpError(ErrorCode.InvalidParams, `resource not readable: ${why}`, { uri });
+    // A symlink inside the root may point out of it: the real path must stay inside too.
+    const real = await fs.realpath(file).catch(() => undefined);
+    if (!real) throw notFound('no such file');
+    if (!isWithin(real, this.root)) throw notFound('outside the workspaces root');
+    const fh = await fs.open(real, C.O_RDONLY | (C.O_NOFOLLOW ?? 0) | (C.O_NONBLOCK ?? 0)).catch(() => undefined);
+    if (!fh) throw notFound('cannot be opened');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw notFound('not a regular file');
+      if (st.size > MAX_READ_BYTES) throw notFound(`larger than ${MAX_READ_BYTES} bytes; open ${real} directly`);
+      const bytes = await fh.readFile();
+      const mimeType = mimeOf(real);
+      if (TEXTUAL.test(mimeType)) {
+        const text = new TextDecoder('utf-8', { fatal: true });
+        try {
+          return { contents: [{ uri, mimeType, text: text.decode(bytes) }] };
+        } catch {
+          // Not UTF-8 after all: fall through to a blob.
+        }
+      }
+      return { contents: [{ uri, mimeType, blob: bytes.toString('base64') }] };
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+}

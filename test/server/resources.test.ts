@@ -1,0 +1,86 @@
+// Workspace files as resources: paging, reads, and containment against hostile URIs.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { WorkspaceResources, listPage } from '../../src/server/resources.js';
+import { tempDir } from '../helpers.js';
+
+async function tree(files: Record<string, string>) {
+  const root = await tempDir();
+  for (const [rel, body] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+    await fs.writeFile(path.join(root, rel), body);
+  }
+  return root;
+}
+
+describe('listing', () => {
+  it('pages through every file exactly once, in a stable order, skipping temp files and symlinks', async () => {
+    const files: Record<string, string> = {};
+    for (let r = 0; r < 3; r++) for (let i = 0; i < 7; i++) files[`tips/2025010${r}_000000/plots/p${i}.png`] = `x${r}${i}`;
+    files['tips/20250100_000000/plots/.aw-tmp-deadbeef'] = 'partial';
+    const root = await tree(files);
+    await fs.symlink('20250102_000000', path.join(root, 'tips', 'latest'));
+    const src = new WorkspaceResources(root, 4);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await src.listResources(cursor);
+      seen.push(...page.resources.map((r) => r.name));
+      for (const r of page.resources) expect(r.uri).toBe(pathToFileURL(path.join(root, r.name)).href);
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(seen).toEqual(Object.keys(files).filter((k) => !k.includes('.aw-tmp-')).sort());
+    expect(pages).toBe(6);
+  });
+
+  it('lists nothing from an empty root; rejects a forged cursor', async () => {
+    const root = await tree({});
+    const src = new WorkspaceResources(root);
+    expect(await src.listResources(undefined)).toEqual({ resources: [] });
+    await expect(src.listResources(Buffer.from('../../etc').toString('base64url'))).rejects.toThrow(/invalid cursor/);
+    expect((await listPage(root, undefined, 10)).files).toEqual([]);
+  });
+});
+
+describe('reading', () => {
+  it('reads text as text and binary as base64, with a MIME type', async () => {
+    const root = await tree({ 'tips/r/metrics/m.json': '{"acc":0.9}', 'tips/r/plots/p.png': '\x89PNG\r\n' });
+    const src = new WorkspaceResources(root);
+    const j = pathToFileURL(path.join(root, 'tips/r/metrics/m.json')).href;
+    expect(await src.readResource(j)).toEqual({ contents: [{ uri: j, mimeType: 'application/json', text: '{"acc":0.9}' }] });
+    const p = pathToFileURL(path.join(root, 'tips/r/plots/p.png')).href;
+    const res = await src.readResource(p)!;
+    expect(res.contents[0]).toMatchObject({ mimeType: 'image/png', blob: Buffer.from('\x89PNG\r\n').toString('base64') });
+  });
+
+  it.each([
+    ['file:///etc/passwd', 'not ours'],
+    ['https://example.com/x', 'not ours'],
+    ['file://remotehost/etc/passwd', 'not ours'],
+    ['{root}/../../../etc/passwd', 'not ours'],
+    ['{root}/%2e%2e/%2e%2e/etc/passwd', 'not ours'],
+    ['{root}/tips/..%2f..%2f..%2fetc%2fpasswd', 'not ours'],
+    ['{root}/tips/r/escape', /outside the workspaces root/],
+    ['{root}/tips/r/dirlink/passwd', /outside the workspaces root/],
+    ['{root}/tips/r/missing.png', /no such file/],
+    ['{root}/tips/r', /not a regular file/],
+    ['{root}/tips/r/fifo', /not a regular file|cannot be opened/],
+    ['{root}/tips/r/plots%00.png', 'not ours'],
+  ])('%s → %s', async (tpl, want) => {
+    const root = await tree({ 'tips/r/plots/p.png': 'x' });
+    const outside = await tree({ passwd: 'secret' });
+    await fs.symlink(path.join(outside, 'passwd'), path.join(root, 'tips/r/escape'));
+    await fs.symlink(outside, path.join(root, 'tips/r/dirlink'));
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [path.join(root, 'tips/r/fifo')]);
+    const src = new WorkspaceResources(root);
+    const uri = tpl.startsWith('{root}') ? `${pathToFileURL(root).href}${tpl.slice('{root}'.length)}` : tpl;
+    const p = src.readResource(uri);
+    if (want === 'not ours') expect(p).toBeUndefined();
+    else await expect(p).rejects.toThrow(want);
+  });
+});
