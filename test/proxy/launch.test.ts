@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { downstreamSourceRoots, launchSpec } from '../../src/proxy/launch.js';
+import { backoffDelay, Tail } from '../../src/proxy/tail.js';
+
+describe('launchSpec', () => {
+  it('stdio: the whole environment plus the entry\'s, ${VAR} expanded, cwd relative to the config', () => {
+    const l = launchSpec({ command: 'node', args: ['${ROOT}/s.js', '${MISSING}'], env: { K: '${TOKEN}' }, cwd: 'srv' }, { PATH: '/bin', ROOT: '/r', TOKEN: 't' }, '/cfg');
+    expect(l).toEqual({
+      spec: { kind: 'stdio', command: 'node', args: ['/r/s.js', ''], env: { PATH: '/bin', ROOT: '/r', TOKEN: 't', K: 't' }, cwd: path.resolve('/cfg/srv') },
+      missing: ['MISSING'],
+    });
+  });
+  it('http: headers expanded', () => {
+    expect(launchSpec({ type: 'http', url: 'http://h/mcp', headers: { Authorization: 'Bearer ${T}' } }, { T: 'x' }, '/cfg')).toEqual({
+      spec: { kind: 'http', url: 'http://h/mcp', headers: { Authorization: 'Bearer x' } },
+      missing: [],
+    });
+  });
+});
+
+describe('downstreamSourceRoots', () => {
+  const home = '/home/u';
+  it.each<[string, Record<string, any>, string, string[], number]>([
+    ['explicit cwd, relative to the config', { a: { command: 'x', cwd: 'work' } }, '/proj', [path.resolve('/cfg/work')], 0],
+    ['no cwd: the proxy\'s cwd', { a: { command: 'x' } }, '/proj', ['/proj'], 0],
+    ['no cwd at / is too broad', { a: { command: 'x' } }, '/', [], 1],
+    ['no cwd at home is too broad', { a: { command: 'x' } }, home, [], 1],
+    ['a folder inside home is fine', { a: { command: 'x' } }, `${home}/proj`, [`${home}/proj`], 0],
+    ['http servers add nothing', { a: { type: 'http', url: 'http://h' } }, '/', [], 0],
+    ['disabled servers add nothing', { a: { command: 'x', disabled: true } }, '/', [], 0],
+  ])('%s', (_t, servers, cwd, roots, warnings) => {
+    const r = downstreamSourceRoots(servers, { cwd, home, baseDir: '/cfg' });
+    expect(r.roots).toEqual(roots);
+    expect(r.warnings).toHaveLength(warnings);
+  });
+});
+
+describe('Tail and backoff', () => {
+  it('keeps the last characters, from a line start', () => {
+    const t = new Tail(20);
+    for (let i = 0; i < 50; i++) t.push(`line ${i}\n`);
+    expect(t.text()).toBe('line 48\nline 49');
+  });
+  it('doubles up to the cap', () => {
+    expect([1, 2, 3, 4, 10, 20].map((n) => backoffDelay(n, 250, 5000))).toEqual([250, 500, 1000, 2000, 5000, 5000]);
+  });
+});
