@@ -74,6 +74,20 @@ export function candidateName(uri: string): string | undefined {
   return last === '' ? undefined : last;
 }
 
+const isDeviceName = (v: string): boolean => v.trim() !== '' && !/^(false|none|no|cpu|null|0)$/i.test(v.trim());
+
+/**
+ * What one key of a result says about the GPU: `gpu_used: true`, `gpu: true`, `gpu_device` /
+ * `gpu_name` / `gpu` naming a device, or `device: "cuda…"` (used, but "cuda:0" names no device).
+ */
+export function gpuFact(key: string, v: unknown): { device?: string } | undefined {
+  const k = key.toLowerCase();
+  if ((k === 'gpu_used' || k === 'gpu') && v === true) return {};
+  if ((k === 'gpu_device' || k === 'gpu_name' || k === 'gpu') && typeof v === 'string' && isDeviceName(v)) return { device: v.trim() };
+  if (k === 'device' && typeof v === 'string' && /^cuda\b/i.test(v.trim())) return {};
+  return undefined;
+}
+
 const MAX_ARG_DEPTH = 16;
 const MAX_ARG_NODES = 10_000;
 const MAX_PATH_CHARS = 4096;

@@ -5,7 +5,8 @@
 import path from 'node:path';
 import type { Candidate, Detection } from './types.js';
 import { typeForKey } from './classify.js';
-import { candidateName, fileUrlPath, isArray, isOtherUrl, lengthOf, pathOf, read, readKeys } from './detect-util.js';
+import { fileUrlPath, gpuFact, isArray, isOtherUrl, lengthOf, pathOf, read, readKeys } from './detect-util.js';
+import { readBlock } from './detect-blocks.js';
 
 export { argumentPaths } from './detect-util.js';
 
@@ -123,37 +124,11 @@ class Walker {
 
   /** MCP content blocks. Returns the keys consumed, so the generic walk skips them. */
   private visitBlock(block: object, depth: number): Set<string> {
-    const type = read(block, 'type');
-    if (type === 'text') {
-      const text = read(block, 'text');
-      if (typeof text === 'string') this.push(text, depth + 1, true);
-      return new Set(['text']);
-    }
-    if (type === 'resource_link') {
-      const p = fileUrlPath(read(block, 'uri'));
-      const name = read(block, 'name');
-      if (p !== undefined) this.addPath(p, undefined, typeof name === 'string' && name ? name : 'resource_link', false);
-      return new Set(['uri']);
-    }
-    if (type === 'image' || type === 'audio') {
-      const data = read(block, 'data');
-      const mime = read(block, 'mimeType');
-      if (typeof data === 'string') this.addInline({ kind: 'inline', blockType: type, encoding: 'base64', data, mime: str(mime), label: type });
-      return new Set(['data']);
-    }
-    if (type === 'resource') {
-      const res = read(block, 'resource');
-      if (res === null || typeof res !== 'object') return new Set();
-      const uri = read(res, 'uri');
-      const text = read(res, 'text');
-      const blob = read(res, 'blob');
-      const mime = str(read(res, 'mimeType'));
-      const name = typeof uri === 'string' ? candidateName(uri) : undefined;
-      if (typeof blob === 'string') this.addInline({ kind: 'inline', blockType: 'resource', encoding: 'base64', data: blob, mime, name, label: 'resource' });
-      else if (typeof text === 'string') this.addInline({ kind: 'inline', blockType: 'resource', encoding: 'utf8', data: text, mime, name, label: 'resource' });
-      return new Set(['resource']);
-    }
-    return new Set();
+    const f = readBlock(block);
+    if (f.text !== undefined) this.push(f.text, depth + 1, true);
+    if (f.link) this.addPath(f.link.path, undefined, f.link.label, false);
+    if (f.inline && this.roomFor()) this.candidates.push(f.inline);
+    return new Set(f.consumed);
   }
 
   /** `artifacts: [{path, type, label}]` or a list of strings: explicit artifacts. */
@@ -191,12 +166,10 @@ class Walker {
   }
 
   private noteGpu(key: string, v: unknown): void {
-    const k = key.toLowerCase();
-    const used = () => (this.gpu ??= { used: true });
-    if ((k === 'gpu_used' || k === 'gpu') && v === true) used();
-    else if ((k === 'gpu_device' || k === 'gpu_name' || k === 'gpu') && typeof v === 'string' && isDeviceName(v)) {
-      used().device ??= v.trim();
-    } else if (k === 'device' && typeof v === 'string' && /^cuda\b/i.test(v.trim())) used();
+    const fact = gpuFact(key, v);
+    if (!fact) return;
+    this.gpu ??= { used: true };
+    if (fact.device !== undefined) this.gpu.device ??= fact.device;
   }
 
   private addPath(raw: string, type: string | undefined, label: string, explicit: boolean): void {
@@ -218,12 +191,6 @@ class Walker {
     this.candidates.push(c);
   }
 
-  private addInline(c: Extract<Candidate, { kind: 'inline' }>): void {
-    if (c.mime === undefined) delete c.mime;
-    if (c.name === undefined) delete c.name;
-    if (this.roomFor()) this.candidates.push(c);
-  }
-
   private roomFor(): boolean {
     if (this.candidates.length < this.o.maxCandidates) return true;
     this.limit(`max candidates ${this.o.maxCandidates} reached`);
@@ -232,8 +199,6 @@ class Walker {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-const isDeviceName = (v: string): boolean => v.trim() !== '' && !/^(false|none|no|cpu|null|0)$/i.test(v.trim());
 
 /** Every artifact a tool result names (an object's own keys before what is nested in it), deduplicated by path. Never throws. */
 export function detectArtifacts(result: unknown, opts: DetectOptions = {}): Detection {

@@ -121,8 +121,9 @@ async function removeTreeSource(tree: TreeSource, res: TreeResult): Promise<stri
   let kept: string | undefined;
   for (const f of tree.files) {
     const st = await fs.lstat(f.entry).catch(() => undefined);
-    if (st?.isSymbolicLink() || (st && sameInode(st, f) && st.size === f.size)) await fs.unlink(f.entry);
-    else kept = 'source changed while it was moved';
+    if (st?.isSymbolicLink() || (st && sameInode(st, f) && st.size === f.size)) {
+      await fs.unlink(f.entry).catch((e: NodeJS.ErrnoException) => (kept = `source could not be removed (${e.code ?? e.message})`));
+    } else kept = 'source changed while it was moved';
   }
   for (const d of [...tree.dirs].reverse()) await fs.rmdir(d.entry).catch(() => undefined);
   await fs.rmdir(tree.root).catch(() => undefined);

@@ -155,8 +155,11 @@ export class LocalStore implements ArtifactStore {
 export async function unlinkIfUnchanged(src: string | Buffer, st: Stats): Promise<string | undefined> {
   const now = await fs.lstat(src).catch(() => undefined);
   if (!now || !sameInode(now, st) || now.size !== st.size || now.mtimeMs !== st.mtimeMs) return 'source changed while it was moved';
-  await fs.unlink(src);
-  return undefined;
+  // The copy is already filed; a read-only source folder must not turn that into a failure.
+  return fs.unlink(src).then(
+    () => undefined,
+    (e: NodeJS.ErrnoException) => `source could not be removed (${e.code ?? e.message})`,
+  );
 }
 
 /** Cross-device move: the copy is re-read and must match before the source may go. */

@@ -109,6 +109,16 @@ describe('LocalStore.putFile', () => {
     expect((await fs.readFile(res.dst)).equals(data)).toBe(true);
   });
 
+  it.skipIf(process.getuid?.() === 0)('move out of a read-only folder files the copy and keeps the source, saying so (root ignores modes)', async () => {
+    const p = await write('ro.csv', 'ro');
+    await fs.chmod(src, 0o555);
+    cleanups.push(() => fs.chmod(src, 0o755));
+    const res = await new LocalStore().putFile(p, dst, 'ro.csv', { mode: 'move' });
+    expect(res.sourceKept).toBe('source could not be removed (EACCES)');
+    expect(await fs.readFile(res.dst, 'utf8')).toBe('ro');
+    expect(await fs.readFile(p, 'utf8')).toBe('ro');
+  });
+
   it('refuses files over the size cap and leaves nothing behind', async () => {
     const p = await write('big.csv', Buffer.alloc(11));
     await expect(new LocalStore({ maxBytes: 10 }).putFile(p, dst, 'big.csv')).rejects.toThrow('larger than the size cap (10 bytes)');
