@@ -13,7 +13,7 @@ import { normaliseType, subdirFor } from './classify.js';
 import { inlineBytes, inlineMime, inlineName, inlineSize } from './inline.js';
 import { checkSource, isWithin, pathSyntaxReason, type SourcePolicy } from './policy.js';
 import { scanTree } from './tree.js';
-import type { Candidate, ManifestEntry, RouteMode, RunTarget, Skipped, TargetSubdir } from './types.js';
+import type { Candidate, ManifestEntry, RouteMode, RunTarget, Skipped, Subdir, TargetSubdir } from './types.js';
 
 export interface RouteRequest {
   tool: string;
@@ -141,7 +141,7 @@ class RoutingEvent {
   }
 
   /** The run subfolder, made if missing; refused if a symlink would send the write out of the run. */
-  private async destDir(subdir: TargetSubdir): Promise<string> {
+  async destDir(subdir: Subdir): Promise<string> {
     const dir = this.req.run.subdirs[subdir];
     await fs.mkdir(dir, { recursive: true });
     if (!isWithin(await fs.realpath(dir), await this.runDir())) throw new StoreRefusal(`workspace folder ${subdir} leads outside the run`);
@@ -166,8 +166,9 @@ export async function routeCandidates(req: RouteRequest, deps: RouteDeps): Promi
   const at = d.clock.now();
   const routed: ManifestEntry[] = [];
   const skipped: Skipped[] = (req.limits ?? []).map((l) => ({ src: '(result)', reason: `detection stopped: ${l}` }));
+  let event: RoutingEvent | undefined;
   try {
-    const event = new RoutingEvent(req, d, manifestStamp(at));
+    event = new RoutingEvent(req, d, manifestStamp(at));
     for (const c of req.candidates) {
       let dec: Decision;
       try {
@@ -188,6 +189,7 @@ export async function routeCandidates(req: RouteRequest, deps: RouteDeps): Promi
   let manifest: string | null = null;
   if (routed.length > 0 || skipped.length > 0) {
     try {
+      await event?.destDir('manifests');
       manifest = await writeManifest(d.store, req.run, buildManifest(req.run, req.tool, at, routed, skipped), at);
     } catch (e) {
       d.log.error(`${req.tool}: manifest not written: ${failure(e)}`);

@@ -148,6 +148,18 @@ describe('routeCandidates', () => {
     expect(await fs.readdir(path.join(tmp, 'elsewhere'))).toEqual([]);
   });
 
+  it('re-makes a missing manifests folder and never writes a manifest through a symlink', async () => {
+    await fs.rm(run.subdirs.manifests, { recursive: true });
+    expect((await route({ candidates: [pathC(await file('a.png'))] })).manifest).toMatch(/manifest_20251017_223145_120\.json$/);
+    await fs.rm(run.subdirs.manifests, { recursive: true });
+    await fs.mkdir(path.join(tmp, 'elsewhere'));
+    await fs.symlink(path.join(tmp, 'elsewhere'), run.subdirs.manifests);
+    const out = await route({ candidates: [pathC(await file('b.png'))] });
+    expect(out.routed).toHaveLength(1);
+    expect(out.manifest).toBeNull();
+    expect(await fs.readdir(path.join(tmp, 'elsewhere'))).toEqual([]);
+  });
+
   it('reports detection limits and never throws on a malformed request', async () => {
     const out = await route({ limits: ['max candidates 1000 reached'] });
     expect(out.skipped).toEqual([{ src: '(result)', reason: 'detection stopped: max candidates 1000 reached' }]);
