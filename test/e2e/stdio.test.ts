@@ -79,7 +79,7 @@ describe('artifact-workspace serve over stdio', () => {
       }),
     );
     expect(ra).not.toBe(rb);
-    for (const run of [ra, rb]) {
+    for (const run of [ra!, rb!]) {
       const plots = await fs.readdir(path.join(root, 'tips', run, 'plots'));
       expect(plots.sort()).toEqual(files.map((f) => path.basename(f)).sort());
       const manifests = await fs.readdir(path.join(root, 'tips', run, 'manifests'));
