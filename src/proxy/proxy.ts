@@ -3,7 +3,7 @@
 // allowlisted tools. Tools off the allowlist take the short path: the downstream's result object
 // goes back as it came, never inspected. Downstream events (list changes, logging) are re-raised
 // for every connected host. Resources, prompts and completions: ./forward-extras.ts.
-import { CallToolResultSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AppServerOptions } from '../server/app.js';
 import type { AppContext } from '../server/context.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
@@ -92,9 +92,15 @@ export class McpProxy implements ToolSource {
 
   callTool(name: string, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult> | undefined {
     const entry = this.catalog.byName.get(name);
-    if (!entry) return undefined;
-    const ds = this.byName.get(entry.server)!;
-    return this.forward(ds, entry.original, entry.exposed, args, scope);
+    if (entry) return this.forward(this.byName.get(entry.server)!, entry.original, entry.exposed, args, scope);
+    if (!this.downstreams.some((d) => d.status === 'connecting')) return undefined;
+    // A host may call a tool it knows from an earlier session before listing: wait as a first
+    // tools/list would, then look again.
+    return this.waitFirst().then(() => {
+      const later = this.catalog.byName.get(name);
+      if (!later) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      return this.forward(this.byName.get(later.server)!, later.original, later.exposed, args, scope);
+    });
   }
 
   async close(): Promise<void> {
