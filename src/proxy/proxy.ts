@@ -124,7 +124,11 @@ export class McpProxy implements ToolSource {
     const hint = datasetHint(args, this.ctx.settings.datasetArgs);
     // SPEC: any call naming a dataset makes its workspace current (the upload callback's analogue).
     const hinted = hint === undefined ? undefined : session.ensure(hint).then((e) => e.run);
-    hinted?.catch((e: unknown) => this.ctx.log.warn(`${exposed}: could not open the workspace of "${hint}": ${(e as Error).message}`));
+    // Awaited (after the call) before answering, so the caller's next call sees that workspace.
+    const settled = hinted?.then(
+      () => undefined,
+      (e: unknown) => this.ctx.log.warn(`${exposed}: could not open the workspace of "${hint}": ${(e as Error).message}`),
+    );
     const { progressToken, ...meta } = extra._meta ?? {};
     let result: CallToolResult;
     try {
@@ -140,9 +144,11 @@ export class McpProxy implements ToolSource {
         },
       );
     } catch (e) {
+      await settled;
       if (e instanceof DownstreamFailure) return failureResult(e);
       throw passThroughError(e);
     }
+    await settled;
     if (!this.allowlist.routes(ds.name, tool, exposed)) return result;
 
     const outcome = await routeResult(

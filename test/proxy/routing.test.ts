@@ -1,0 +1,104 @@
+// The routing hook through the whole proxy: allowlisted results are filed into the workspace and
+// gain links and _meta; everything else is forwarded untouched; routing never breaks a call.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { ResourceLink } from '@modelcontextprotocol/sdk/types.js';
+import { snapshot, tempDir } from '../helpers.js';
+import { fixtureEntry, startDirect, startProxy, waitFor, EVERYTHING } from './harness.js';
+
+const META = 'artifact-workspace/routed';
+
+describe('routing hook', () => {
+  it('routes a path, an image block and an embedded resource; links after the tool\'s own blocks; tells the host', async () => {
+    const out = await tempDir('aw-fixture-out-');
+    const h = await startProxy({ routing: { tools: ['@default', 'fil*'] }, mcpServers: { ds: fixtureEntry({ FIXTURE_OUT: out }) } });
+    const res = await h.call('files', { csv_path: path.join(out, 'uploaded_1700000000_tips.csv') });
+    expect(res.isError).toBeFalsy();
+    const own = res.content.slice(0, 3);
+    expect(own.map((b) => b.type)).toEqual(['text', 'image', 'resource']);
+    const links = res.content.slice(3) as ResourceLink[];
+    expect(links).toHaveLength(3);
+    const meta = res._meta?.[META] as { entries: { dst: string; mode: string; src: string }[]; skipped: unknown[]; manifest: string };
+    expect(meta.entries).toHaveLength(3);
+    const runDir = path.dirname(path.dirname(meta.entries[0]!.dst));
+    expect(path.relative(h.ctx.workspaces.root, runDir)).toMatch(/^tips[\\/]\d{8}_\d{6}(_\d+)?$/);
+    const subdirs = links.map((l) => path.basename(path.dirname(fileURLToPath(l.uri)))).sort();
+    expect(subdirs).toEqual(['plots', 'plots', 'reports']);
+    for (const l of links) {
+      const p = fileURLToPath(l.uri);
+      expect(fs.existsSync(p)).toBe(true);
+      expect(l.name).toBe(path.basename(p));
+    }
+    expect(links.find((l) => l.name.endsWith('.md'))?.mimeType).toBe('text/markdown');
+    expect(meta.entries.filter((e) => e.mode === 'write').map((e) => e.src).sort()).toEqual(['inline:image', 'inline:resource']);
+    expect(fs.existsSync(meta.manifest)).toBe(true);
+    await waitFor(() => h.logs.length, 3000, 'the routed log message');
+    expect(h.logs).toContainEqual({ level: 'info', logger: 'artifact-workspace', data: `routed 3 files to tips/${path.basename(runDir)}` });
+  });
+
+  it('a tool off the allowlist is forwarded untouched and nothing is written', async () => {
+    const out = await tempDir('aw-fixture-out-');
+    const env = { FIXTURE_OUT: out };
+    const h = await startProxy({ routing: { tools: ['@default'] }, mcpServers: { ds: fixtureEntry(env) } });
+    const direct = await startDirect({ ...fixtureEntry(env), env });
+    await h.client.listTools();
+    const before = await snapshot(h.ctx.workspaces.root);
+    const res = await h.call('files');
+    expect(res._meta).toBeUndefined();
+    expect(res.content).toHaveLength(3);
+    const d = await direct.call('files');
+    expect(res.content.slice(1)).toEqual(d.content.slice(1));
+    expect(await snapshot(h.ctx.workspaces.root)).toEqual(before);
+  });
+
+  it('an isError result is not routed', async () => {
+    const h = await startProxy({ routing: { tools: ['fail'] }, mcpServers: { ds: fixtureEntry() } });
+    expect(await h.call('fail')).toEqual({ isError: true, content: [{ type: 'text', text: 'fixture: this tool failed on purpose' }] });
+  });
+
+  it('a routing failure leaves the result intact and is reported in _meta and on stderr', async () => {
+    const out = await tempDir('aw-fixture-out-');
+    const h = await startProxy({ routing: { tools: ['files'] }, mcpServers: { ds: fixtureEntry({ FIXTURE_OUT: out }) } });
+    h.ctx.routing.route = async () => {
+      throw new Error('disk on fire');
+    };
+    const res = await h.call('files');
+    expect(res.content).toHaveLength(3);
+    expect(res._meta?.[META]).toEqual({ entries: [], skipped: [{ src: '(routing)', reason: 'routing failed: disk on fire' }], manifest: null });
+    expect(h.stderr.join('')).toMatch(/files: routing failed: disk on fire/);
+  });
+
+  it('a dataset named in any call\'s arguments becomes the session\'s current workspace', async () => {
+    const h = await startProxy({ routing: { tools: [] }, mcpServers: { ds: fixtureEntry() } });
+    await h.call('echo', { text: 'x', csv_path: '/data/uploaded_1712345678_Sales 2024.csv' } as Record<string, unknown>).catch(() => undefined);
+    const info = await h.call('get_workspace_info');
+    expect(info.structuredContent).toMatchObject({ dataset: 'sales_2024' });
+  });
+});
+
+describe('server-everything as a downstream', () => {
+  const entry = { command: process.execPath, args: [EVERYTHING, 'stdio'] };
+
+  it.skipIf(!fs.existsSync(EVERYTHING))('its image and embedded resource land in the workspace; echo is byte-for-byte the direct result', async () => {
+    const h = await startProxy({ routing: { tools: ['get-tiny-image', 'get-resource-reference'] }, mcpServers: { everything: entry } });
+    const direct = await startDirect(entry);
+    const names = (await h.client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['echo', 'get-tiny-image', 'get-resource-reference']));
+
+    const img = await h.call('get-tiny-image');
+    const imgMeta = img._meta?.[META] as { entries: { dst: string }[] };
+    const block = img.content.find((b) => b.type === 'image');
+    expect(block?.type === 'image' && fs.readFileSync(imgMeta.entries[0]!.dst).equals(Buffer.from(block.data, 'base64'))).toBe(true);
+    expect(path.basename(path.dirname(imgMeta.entries[0]!.dst))).toBe('plots');
+
+    const ref = await h.call('get-resource-reference', { resourceType: 'Text', resourceId: 1 });
+    const refMeta = ref._meta?.[META] as { entries: { dst: string }[] };
+    const embedded = ref.content.find((b) => b.type === 'resource');
+    expect(embedded?.type === 'resource' && 'text' in embedded.resource && fs.readFileSync(refMeta.entries[0]!.dst, 'utf8') === embedded.resource.text).toBe(true);
+
+    const args = { message: 'héllo ✓ {"json": [1,2]}' };
+    expect(JSON.stringify(await h.call('echo', args))).toBe(JSON.stringify(await direct.call('echo', args)));
+  });
+});
