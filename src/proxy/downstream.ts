@@ -55,6 +55,8 @@ export interface DownstreamOptions {
   maxCallWaitMs?: number;
   /** Shutdown step pause, in ms (default 2000). */
   graceMs?: number;
+  /** Limit for starting: initialize and the first tools/list, in ms (default 60000; not timeoutMs, which is per call). */
+  startTimeoutMs?: number;
 }
 
 /** A downstream problem that becomes an `isError` result (not a protocol error). */
@@ -237,7 +239,7 @@ export class Downstream {
     client.onclose = () => this.lost(conn, opened.exitReason() ?? 'closed the connection');
     client.onerror = (e) => this.o.log.debug(`server "${this.name}": ${e.message}`);
     try {
-      await client.connect(opened.transport, { timeout: Math.min(this.timeoutMs, 60_000) });
+      await client.connect(opened.transport, { timeout: this.o.startTimeoutMs ?? 60_000 });
       conn.caps = client.getServerCapabilities() ?? {};
       this.tools = conn.caps.tools ? await this.listTools(client) : [];
     } catch (e) {
@@ -252,7 +254,9 @@ export class Downstream {
     const tools: Tool[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 100; page++) {
-      const res = await client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, { timeout: this.timeoutMs });
+      const res = await client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, {
+        timeout: this.o.startTimeoutMs ?? 60_000,
+      });
       tools.push(...res.tools);
       cursor = res.nextCursor;
       if (!cursor) break;

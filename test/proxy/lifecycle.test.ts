@@ -39,6 +39,7 @@ describe('lifecycle', () => {
 
   it('a hung call times out (timeoutMs) with an isError result, and the server stays usable', async () => {
     const h = await startProxy({ mcpServers: { ds: fixtureEntry({}, { timeoutMs: 500 }) } });
+    await h.client.listTools();
     const t0 = Date.now();
     const res = await h.call('hang');
     expect(Date.now() - t0).toBeLessThan(3000);
@@ -48,10 +49,11 @@ describe('lifecycle', () => {
   });
 
   it('progress resets the timeout', async () => {
-    const h = await startProxy({ mcpServers: { ds: fixtureEntry({}, { timeoutMs: 400 }) } });
-    const res = await h.call('slow', { steps: 6, delayMs: 200 }, { onprogress: () => {} });
+    const h = await startProxy({ mcpServers: { ds: fixtureEntry({}, { timeoutMs: 1000 }) } });
+    await h.client.listTools();
+    const res = await h.call('slow', { steps: 5, delayMs: 400 }, { onprogress: () => {} });
     expect(res.isError).toBeFalsy();
-    expect(text(res)).toBe('done after 6 steps');
+    expect(text(res)).toBe('done after 5 steps');
   });
 
   it('junk lines on a downstream\'s stdout are dropped and logged, not fatal', async () => {
