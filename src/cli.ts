@@ -41,6 +41,7 @@ rootOptions(program.command('serve', { isDefault: true }))
   .addOption(new Option('--transport <kind>', 'stdio or http').default('stdio'))
   .option('--host <host>', 'HTTP host (default 127.0.0.1)')
   .option('--port <port>', 'HTTP port (default 3000)')
+  .option('--token <token>', 'HTTP: require this bearer token (default $ARTIFACT_WORKSPACE_TOKEN)')
   .option('--mode <mode>', 'copy or move (beats $ARTIFACT_ROUTING_MODE and routing.mode)')
   .action(
     run(async (opts: Flags) => {

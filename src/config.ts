@@ -79,6 +79,7 @@ export interface Flags {
   transport?: string;
   host?: string;
   port?: string | number;
+  token?: string;
 }
 
 export interface Settings {
@@ -98,6 +99,11 @@ export interface Settings {
   transport: 'stdio' | 'http';
   host: string;
   port: number;
+  /** Bearer token the HTTP front requires (--token, else $ARTIFACT_WORKSPACE_TOKEN). */
+  token?: string;
+  /** Extra Host / Origin values the HTTP front accepts besides loopback ($ARTIFACT_WORKSPACE_ALLOWED_HOSTS / _ORIGINS, comma-separated). */
+  allowedHosts: string[];
+  allowedOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -176,8 +182,13 @@ export function resolveSettings(input: {
     transport: transport as 'stdio' | 'http',
     host: flags.host ?? '127.0.0.1',
     port,
+    token: pick(flags.token, env.ARTIFACT_WORKSPACE_TOKEN),
+    allowedHosts: list(env.ARTIFACT_WORKSPACE_ALLOWED_HOSTS),
+    allowedOrigins: list(env.ARTIFACT_WORKSPACE_ALLOWED_ORIGINS),
   };
 }
+
+const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 // ------------------------------------------------------------------ error messages
 

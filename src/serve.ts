@@ -5,8 +5,10 @@ import { configPathFrom, resolveSettings, type Flags, type Settings } from './co
 import { createLogger, type Logger } from './log.js';
 import { downstreamSourceRoots } from './proxy/launch.js';
 import { McpProxy } from './proxy/proxy.js';
-import { createAppServer } from './server/app.js';
-import { createContext } from './server/context.js';
+import { createAppServer, type AppServer } from './server/app.js';
+import { createContext, type AppContext } from './server/context.js';
+import { WorkspaceResources } from './server/resources.js';
+import { startHttpFront } from './transports/http.js';
 import { serveStdio } from './transports/stdio.js';
 import { Workspaces } from './workspace/layout.js';
 import { chooseRoots } from './workspace/roots.js';
@@ -33,26 +35,56 @@ export async function openWorkspaces(flags: Flags): Promise<{ ws: Workspaces; se
   return { ws: await Workspaces.open(root, undefined, { create: false }), settings };
 }
 
+/** One host connection's server: our tools and workspace resources, plus the proxy's sources. */
+export function sessionServer(ctx: AppContext, proxy: McpProxy | undefined): AppServer {
+  const px = proxy?.appOptions();
+  const resources = new WorkspaceResources(ctx.workspaces.root, ctx.routing);
+  return createAppServer(ctx, { ...px, resourceSources: [resources, ...(px?.resourceSources ?? [])] });
+}
+
 export async function serve(flags: Flags, log: Logger = createLogger()): Promise<void> {
   const settings = loadSettings(flags);
   const servers = downstreamSourceRoots(settings.servers, { cwd: process.cwd(), home: os.homedir(), baseDir: settings.baseDir });
   servers.warnings.forEach((w) => log.warn(w));
   const ctx = await createContext(settings, log, { extraSourceRoots: servers.roots });
   log.info(`workspaces root ${ctx.workspaces.root} (mode ${settings.mode})${settings.configPath ? `, config ${settings.configPath}` : ''}`);
-  if (settings.transport !== 'stdio') throw new Error('--transport http is not available yet; use stdio');
   // Proxy mode when the config names servers: they start connecting now, without holding up
-  // the host's initialize; the first tools/list waits briefly for them.
+  // the host's initialize; the first tools/list waits briefly for them. One proxy serves every
+  // session; each session has its own server and workspace state.
   const proxy = Object.keys(settings.servers).length ? new McpProxy(ctx).start() : undefined;
+
+  if (settings.transport === 'http') {
+    const front = await startHttpFront({
+      host: settings.host,
+      port: settings.port,
+      token: settings.token,
+      allowedHosts: settings.allowedHosts,
+      allowedOrigins: settings.allowedOrigins,
+      log,
+      createSession: () => ({ server: sessionServer(ctx, proxy).server }),
+    });
+    log.info(`Streamable HTTP at ${front.url}${settings.token ? ' (bearer token required)' : ''}`);
+    await untilSignal();
+    await front.close();
+    await proxy?.close();
+    return;
+  }
+
   const stop = stopOnSignals(async () => {
     await proxy?.close();
   });
   try {
-    const { server } = createAppServer(ctx, proxy?.appOptions() ?? {});
-    await serveStdio(server);
+    await serveStdio(sessionServer(ctx, proxy).server);
   } finally {
     stop();
     await proxy?.close();
   }
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, () => resolve());
+  });
 }
 
 /** On SIGINT/SIGTERM/SIGHUP, stop the downstream servers in steps before exiting. */

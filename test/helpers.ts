@@ -11,6 +11,7 @@ import { resolveSettings, type Flags } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { createAppServer, type ToolSource } from '../src/server/app.js';
 import { createContext, type AppContext } from '../src/server/context.js';
+import { sessionServer } from '../src/serve.js';
 
 const stack: (() => unknown)[] = [];
 afterEach(async () => {
@@ -41,7 +42,7 @@ export async function startInMemory(opts: { flags?: Flags; env?: NodeJS.ProcessE
   const root = path.join(base, 'ws');
   const settings = resolveSettings({ env: opts.env ?? {}, flags: { root, ...opts.flags }, cwd: base, fileText: opts.fileText, filePath: opts.fileText ? path.join(base, 'mcp.config.json') : undefined });
   const ctx = await createContext(settings, silentLogger, { dataDir: path.join(base, 'data') });
-  const { server } = createAppServer(ctx, { sources: opts.sources });
+  const { server } = opts.sources ? createAppServer(ctx, { sources: opts.sources }) : sessionServer(ctx, undefined);
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'test', version: '1.0.0' });
   onCleanup(() => client.close());

@@ -12,6 +12,14 @@ import { chooseRoots, type RootChoice } from '../workspace/roots.js';
 
 export interface RoutingService {
   route(req: RouteRequest): Promise<RouteOutcome>;
+  /** Called after every event that wrote files (workspace resources re-list, subscribers hear). Returns unsubscribe. */
+  onRouted(listener: (e: RoutedEvent) => void): () => void;
+}
+
+export interface RoutedEvent {
+  run: RouteRequest['run'];
+  /** Absolute paths written: every entry's dst and the manifest. */
+  written: string[];
 }
 
 export interface AppContext {
@@ -43,6 +51,30 @@ export async function createContext(
     workspaces,
     log,
     clock,
-    routing: { route: (req) => routeCandidates(req, { store, policy, clock, log }) },
+    routing: routingService((req) => routeCandidates(req, { store, policy, clock, log }), log),
+  };
+}
+
+function routingService(route: (req: RouteRequest) => Promise<RouteOutcome>, log: Logger): RoutingService {
+  const listeners = new Set<(e: RoutedEvent) => void>();
+  return {
+    async route(req) {
+      const out = await route(req);
+      const written = [...out.routed.filter((e) => !e.deduplicated).map((e) => e.dst), ...(out.manifest ? [out.manifest] : [])];
+      if (written.length) {
+        for (const l of listeners) {
+          try {
+            l({ run: req.run, written });
+          } catch (e) {
+            log.warn(`routed-event listener failed: ${(e as Error).message}`);
+          }
+        }
+      }
+      return out;
+    },
+    onRouted(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
 }

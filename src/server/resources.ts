@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import mime from 'mime-types';
 import { ErrorCode, McpError, type ListResourcesResult, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { isWithin } from '../routing/policy.js';
+import type { RoutedEvent, RoutingService } from './context.js';
 import type { ResourceSource, SourceEvent } from './sources.js';
 
 export const PAGE_SIZE = 500;
@@ -62,22 +63,54 @@ export async function listPage(root: string, after: string[] | undefined, limit:
   return { files, more };
 }
 
+/**
+ * One per MCP session (subscriptions are per session). It listens to routing only while someone
+ * listens to it, so a closed session leaves nothing attached to the shared routing service.
+ */
 export class WorkspaceResources implements ResourceSource {
   private readonly listeners = new Set<(e: SourceEvent) => void>();
+  /** Subscribed URIs: a file, or a folder whose new files count as updates to it. */
+  private readonly subscribed = new Map<string, string>();
+  private detach: (() => void) | undefined;
 
   constructor(
     private readonly root: string,
+    private readonly routing?: Pick<RoutingService, 'onRouted'>,
     private readonly pageSize = PAGE_SIZE,
   ) {}
 
   onEvent(listener: (e: SourceEvent) => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.detach ??= this.routing?.onRouted((e) => this.routed(e));
+    return () => {
+      this.listeners.delete(listener);
+      if (!this.listeners.size) {
+        this.detach?.();
+        this.detach = undefined;
+      }
+    };
   }
 
-  /** Called when artifacts arrive: hosts re-list. */
-  changed(): void {
-    for (const l of this.listeners) l({ kind: 'resources_changed' });
+  /** Artifacts arrived: hosts re-list, and subscribers of those files or their folders hear. */
+  private routed(e: RoutedEvent): void {
+    const emit = (ev: SourceEvent): void => this.listeners.forEach((l) => l(ev));
+    emit({ kind: 'resources_changed' });
+    for (const [uri, file] of this.subscribed) {
+      if (e.written.some((w) => isWithin(w, file))) emit({ kind: 'resource_updated', params: { uri } });
+    }
+  }
+
+  subscribeResource(uri: string): Promise<void> | undefined {
+    const file = this.claim(uri);
+    if (file === undefined) return undefined;
+    this.subscribed.set(uri, file);
+    return Promise.resolve();
+  }
+
+  unsubscribeResource(uri: string): Promise<void> | undefined {
+    if (this.claim(uri) === undefined) return undefined;
+    this.subscribed.delete(uri);
+    return Promise.resolve();
   }
 
   async listResources(cursor: string | undefined): Promise<ListResourcesResult> {

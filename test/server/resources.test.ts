@@ -22,7 +22,7 @@ describe('listing', () => {
     files['tips/20250100_000000/plots/.aw-tmp-deadbeef'] = 'partial';
     const root = await tree(files);
     await fs.symlink('20250102_000000', path.join(root, 'tips', 'latest'));
-    const src = new WorkspaceResources(root, 4);
+    const src = new WorkspaceResources(root, undefined, 4);
     const seen: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -82,5 +82,31 @@ describe('reading', () => {
     const p = src.readResource(uri);
     if (want === 'not ours') expect(p).toBeUndefined();
     else await expect(p).rejects.toThrow(want);
+  });
+});
+
+describe('workspace resources through a real client', () => {
+  it('lists and reads routed files by the URIs route_artifacts reports; announces new artifacts', async () => {
+    const { startInMemory, sc } = await import('../helpers.js');
+    const { ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const h = await startInMemory();
+    const changed: unknown[] = [];
+    const updated: string[] = [];
+    h.client.setNotificationHandler(ResourceListChangedNotificationSchema, (n) => void changed.push(n));
+    h.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
+    const ws = sc(await h.call('ensure_workspace', { dataset: 'tips' }));
+    const plotsUri = pathToFileURL(ws.subdirs.plots).href;
+    await h.client.subscribeResource({ uri: plotsUri });
+    const src = path.join(await tempDir(), 'hist.png');
+    await fs.writeFile(src, 'png!');
+    const out = sc(await h.call('route_artifacts', { paths: [src] }));
+    const uri = pathToFileURL(out.routed[0].dst).href;
+    const { resources } = await h.client.listResources();
+    expect(resources.map((r) => r.uri)).toContain(uri);
+    const read = await h.client.readResource({ uri });
+    expect(read.contents[0]).toMatchObject({ uri, mimeType: 'image/png', blob: Buffer.from('png!').toString('base64') });
+    await expect.poll(() => changed.length).toBeGreaterThan(0);
+    await expect.poll(() => updated).toEqual([plotsUri]);
+    await expect(h.client.readResource({ uri: 'file:///etc/passwd' })).rejects.toThrow(/Resource not found/);
   });
 });
