@@ -8,7 +8,6 @@ import { McpProxy } from './proxy/proxy.js';
 import { createAppServer, type AppServer } from './server/app.js';
 import { createContext, type AppContext } from './server/context.js';
 import { WorkspaceResources } from './server/resources.js';
-import { startHttpFront } from './transports/http.js';
 import { serveStdio } from './transports/stdio.js';
 import { Workspaces } from './workspace/layout.js';
 import { chooseRoots } from './workspace/roots.js';
@@ -54,6 +53,8 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
   const proxy = Object.keys(settings.servers).length ? new McpProxy(ctx).start() : undefined;
 
   if (settings.transport === 'http') {
+    // Loaded only here: the HTTP stack costs ~10 MB of memory a stdio server never needs.
+    const { startHttpFront } = await import('./transports/http.js');
     const front = await startHttpFront({
       host: settings.host,
       port: settings.port,
