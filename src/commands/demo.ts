@@ -14,6 +14,7 @@ import { renderTree } from './tree.js';
 const EXAMPLE = fileURLToPath(new URL('../../examples/ds-server/', import.meta.url));
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const ROUTED_KEY = 'artifact-workspace/routed';
+const OWN = new Set(['ensure_workspace', 'route_artifacts', 'get_workspace_info']);
 
 export interface DemoOptions {
   dir: string;
@@ -59,16 +60,19 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     await client.connect(transport);
     const call = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => {
       const res = (await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: 60_000 })) as CallToolResult;
-      const routed = (res._meta?.[ROUTED_KEY] ?? undefined) as { entries: { dst: string }[]; skipped: { src: string; reason: string }[] } | undefined;
+      type Routed = { entries?: { dst: string }[]; routed?: { dst: string }[]; skipped: { src: string; reason: string }[] };
+      const sc = res.structuredContent as (Routed & { workspace_root?: string }) | undefined;
+      const routed = (res._meta?.[ROUTED_KEY] as Routed | undefined) ?? (sc?.routed ? sc : undefined);
       const text = res.content.find((b) => b.type === 'text');
       out(`→ ${name}(${JSON.stringify(args).replaceAll(dir, '.')})${res.isError ? '  [isError]' : ''}`);
       if (res.isError && text?.type === 'text') out(`    ${text.text}`);
-      for (const e of routed?.entries ?? []) out(`    routed ${path.relative(dir, e.dst)}`);
+      for (const e of routed?.entries ?? routed?.routed ?? []) out(`    routed ${path.relative(dir, e.dst)}`);
       for (const s of routed?.skipped ?? []) out(`    skipped ${s.src}: ${s.reason}`);
-      if (!routed) out('    (not an artifact-generating tool: forwarded untouched)');
+      if (OWN.has(name) && sc?.workspace_root && !routed) out(`    workspace ${path.relative(dir, sc.workspace_root)}`);
+      if (!OWN.has(name) && !routed) out('    (not on the allowlist: forwarded untouched, nothing routed)');
       return res;
     };
-    const ws = await call('ensure_workspace', { path: csv });
+    await call('ensure_workspace', { path: csv });
     await call('route_artifacts', { paths: [{ path: csv, type: 'upload', label: 'tips.csv' }] });
     await call('describe', { csv_path: csv });
     await call('plot', { csv_path: csv, column: 'total_bill' });
@@ -76,7 +80,6 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     await call('export_executive_report', { csv_path: csv });
 
     const info = (await call('get_workspace_info', {})).structuredContent as { workspaces_root: string; dataset: string; workspace_root: string };
-    void ws;
     out('\nWorkspace:');
     out(await renderTree(info.workspaces_root, { foldEmpty: true }));
     const manifests = path.join(info.workspace_root, 'manifests');
