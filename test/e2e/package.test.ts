@@ -27,7 +27,7 @@ function desktopEntries(): { name: string; command: string; args: string[]; env?
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join((await import('node:os')).tmpdir(), 'aw-pkg-'));
   // dist/ is already built by `npm test`; --ignore-scripts skips the prepack rebuild.
-  const name = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: REPO, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const name = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop()!;
   tarball = path.join(work, name);
   // A project with the package installed, so `npx -y artifact-workspace-mcp` resolves to it offline.
   await fs.mkdir(path.join(work, 'proj'));
