@@ -1,0 +1,81 @@
+// The stdio front's transport: MCP messages on stdin/stdout and nothing else on stdout. Like the
+// SDK's StdioServerTransport (same framing, same message validation), plus two seams the proxy's
+// fast path needs: `intercept` sees each parsed message first and may take it, and `sendRaw`
+// writes an already-serialized line, so a large downstream result is never decoded and re-encoded.
+import type { Readable, Writable } from 'node:stream';
+import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { LineSplitter } from './lines.js';
+
+const NEWLINE = Buffer.from('\n');
+
+export class HostStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  /** Sees each message before the SDK server; returns true when it has taken it. */
+  intercept?: (message: JSONRPCMessage) => boolean;
+  private started = false;
+  private closed = false;
+  private readonly lines = new LineSplitter(
+    (line) => this.deliver(line),
+    undefined,
+    (n) => this.onerror?.(new Error(`dropped a message line over ${n} bytes`)),
+  );
+  private readonly onData = (chunk: Buffer): void => this.lines.push(chunk);
+  private readonly onError = (e: Error): void => this.onerror?.(e);
+  private readonly onEnd = (): void => void this.close();
+
+  constructor(
+    private readonly stdin: Readable = process.stdin,
+    private readonly stdout: Writable = process.stdout,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('HostStdioTransport already started');
+    this.started = true;
+    this.stdin.on('data', this.onData);
+    this.stdin.on('error', this.onError);
+    this.stdin.on('end', this.onEnd);
+  }
+
+  private deliver(line: Buffer): void {
+    let msg: JSONRPCMessage;
+    try {
+      msg = deserializeMessage(line.toString('utf8'));
+    } catch (e) {
+      this.onerror?.(e as Error);
+      return;
+    }
+    if (this.intercept?.(msg)) return;
+    this.onmessage?.(msg);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    return this.write(serializeMessage(message));
+  }
+
+  /** Writes one serialized message (without its newline) as is. */
+  sendRaw(line: Buffer): Promise<void> {
+    return this.write(line.length < 65536 ? Buffer.concat([line, NEWLINE]) : [line, NEWLINE]);
+  }
+
+  private write(data: string | Buffer | Buffer[]): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    let ok = true;
+    if (Array.isArray(data)) for (const d of data) ok = this.stdout.write(d) && ok;
+    else ok = this.stdout.write(data);
+    return ok ? Promise.resolve() : new Promise((r) => this.stdout.once('drain', () => r()));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stdin.off('data', this.onData);
+    this.stdin.off('error', this.onError);
+    this.stdin.off('end', this.onEnd);
+    if (this.stdin.listenerCount('data') === 0) this.stdin.pause();
+    this.onclose?.();
+  }
+}
