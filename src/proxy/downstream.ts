@@ -1,44 +1,29 @@
-// One downstream server: connect (stdio child or Streamable HTTP), keep its tool list, forward
-// requests, and survive it. A server that fails to start is retried in the background with
-// backoff; one that exits is restarted by the next call (after its backoff delay). Consecutive
-// failures are capped: past the cap, calls fail fast and one retry happens per cool-down.
-// Everything the SDK client does is kept behind this class.
+// One downstream server: connect (./connect.ts), keep its tool list, forward requests, and survive
+// it. A server that fails to start is retried in the background with backoff; one that exits is
+// restarted by the next call (after its backoff delay). Consecutive failures are capped: past the
+// cap, calls fail fast and one retry happens per cool-down. The server's own requests to us go to a
+// host picked by its HostRoutes (./host-route.ts). Everything the SDK client does is kept behind
+// this class.
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import {
-  ErrorCode,
-  ListToolsResultSchema,
-  LoggingMessageNotificationSchema,
-  McpError,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  ToolListChangedNotificationSchema,
-  type ClientRequest,
-  type LoggingMessageNotification,
-  type ResourceUpdatedNotification,
-  type ServerCapabilities,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type ClientRequest, type ServerCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { openTransport, type Opened } from '../transports/client-transport.js';
-import { PACKAGE_NAME, VERSION } from '../version.js';
-import { JunkFilter } from './junk-filter.js';
-import { launchSpec } from './launch.js';
+import type { CallExtra } from '../server/app.js';
+import type { HostEvent } from '../server/sources.js';
+import type { DownstreamEvents } from './client-wiring.js';
+import { connect, listAllTools, type Conn } from './connect.js';
+import { DownstreamFailure } from './errors.js';
+import { HostRoutes } from './host-route.js';
+import { junkReporter } from './junk-filter.js';
 import { Tail, backoffDelay } from './tail.js';
 
-export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+export { DownstreamFailure } from './errors.js';
+export type { DownstreamEvents } from './client-wiring.js';
 
-export interface DownstreamEvents {
-  /** The server's tool list is (re)known: it connected, restarted, or said its list changed. */
-  toolsChanged(server: string, why: 'connected' | 'restarted' | 'changed'): void;
-  listChanged(server: string, what: 'resources' | 'prompts'): void;
-  resourceUpdated(server: string, params: ResourceUpdatedNotification['params']): void;
-  log(server: string, params: LoggingMessageNotification['params']): void;
-}
+export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
 export interface DownstreamOptions {
   name: string;
@@ -59,24 +44,6 @@ export interface DownstreamOptions {
   startTimeoutMs?: number;
 }
 
-/** A downstream problem that becomes an `isError` result (not a protocol error). */
-export class DownstreamFailure extends Error {
-  override name = 'DownstreamFailure';
-  constructor(
-    readonly kind: 'crashed' | 'unavailable' | 'timeout',
-    message: string,
-    readonly stderrTail: string,
-  ) {
-    super(message);
-  }
-}
-
-interface Conn {
-  client: Client;
-  opened: Opened;
-  caps: ServerCapabilities;
-}
-
 type State =
   | { kind: 'idle' }
   | { kind: 'connecting'; attempt: Promise<Conn | undefined> }
@@ -93,14 +60,16 @@ export class Downstream {
   private failures = 0;
   private everUp = false;
   private retryTimer?: NodeJS.Timeout;
-  private junkLines = 0;
+  private readonly junk: (text: string) => void;
   private readonly tail = new Tail();
   private readonly timeoutMs: number;
+  private readonly routes = new HostRoutes();
 
   constructor(private readonly o: DownstreamOptions) {
     this.name = o.name;
     this.config = o.config;
     this.timeoutMs = o.config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.junk = junkReporter(o.name, (m) => o.log.warn(m));
   }
 
   get capabilities(): ServerCapabilities | undefined {
@@ -133,19 +102,24 @@ export class Downstream {
     clearTimeout(timer);
   }
 
-  /** Sends one request, restarting the server first if it is down. */
+  /**
+   * Sends one request, restarting the server first if it is down. `caller` is the host request it
+   * serves: its signal cancels this one, and the server's own requests meanwhile go to its host.
+   */
   async request<S extends z.ZodType>(
     req: ClientRequest,
     schema: S,
-    opts: Pick<RequestOptions, 'signal' | 'onprogress'> = {},
+    opts: Pick<RequestOptions, 'onprogress'> & { caller?: CallExtra } = {},
   ): Promise<z.infer<S>> {
+    const { caller, onprogress } = opts;
     const conn = await this.ready();
+    const end = this.routes.begin(caller);
     try {
-      const res = await conn.client.request(req, schema, { ...opts, timeout: this.timeoutMs, resetTimeoutOnProgress: true });
+      const res = await conn.client.request(req, schema, { signal: caller?.signal, onprogress, timeout: this.timeoutMs, resetTimeoutOnProgress: true });
       this.failures = 0;
       return res;
     } catch (e) {
-      if (opts.signal?.aborted) throw e;
+      if (caller?.signal.aborted) throw e;
       const current = this.state.kind === 'ready' && this.state.conn === conn;
       if (!current) {
         const why = conn.opened.exitReason() ?? 'closed the connection';
@@ -160,7 +134,20 @@ export class Downstream {
         throw new DownstreamFailure('crashed', `server "${this.name}" is unreachable: ${e.message}`, '');
       }
       throw e;
+    } finally {
+      end();
     }
+  }
+
+  /**
+   * A host became ready or changed its roots. It becomes the session this server's requests go to
+   * outside calls (a ready one only if there is none yet), and the server hears that its roots
+   * changed, so a server that asked before any host was there asks again.
+   */
+  hostEvent(e: HostEvent): void {
+    const adopted = this.routes.adopt(e.host, e.kind === 'roots_changed');
+    if (!adopted || !e.host.capabilities()?.roots || this.state.kind !== 'ready') return;
+    this.state.conn.client.sendRootsListChanged().catch((err: unknown) => this.o.log.debug(`server "${this.name}": roots/list_changed not sent: ${(err as Error).message}`));
   }
 
   async close(): Promise<void> {
@@ -221,63 +208,32 @@ export class Downstream {
   }
 
   private async open(): Promise<Conn> {
-    const { spec, missing } = launchSpec(this.o.config, this.o.env, this.o.baseDir);
-    if (missing.length) this.o.log.warn(`server "${this.name}": environment variable(s) not set: ${missing.join(', ')} (expanded to "")`);
-    this.tail.clear();
-    const opened = openTransport(spec, {
-      lines: (stdout) => stdout.pipe(new JunkFilter({ onJunk: (t) => this.junk(t) })),
-      onStderr: (t) => {
-        this.tail.push(t);
-        for (const line of t.split('\n')) if (line.trim()) this.o.log.info(`[${this.name}] ${line}`);
+    const startTimeoutMs = this.o.startTimeoutMs ?? 60_000;
+    const { conn, tools } = await connect({
+      ...this.o,
+      startTimeoutMs,
+      tail: this.tail,
+      junk: this.junk,
+      lost: (c) => this.lost(c, c.opened.exitReason() ?? 'closed the connection'),
+      wiring: {
+        server: this.name,
+        events: this.o.events,
+        routes: this.routes,
+        timeoutMs: this.timeoutMs,
+        toolsChanged: (client) => void this.relist(client, startTimeoutMs),
       },
-      onBadLine: (line) => this.junk(line.slice(0, 200)),
-      graceMs: this.o.graceMs,
     });
-    const client = new Client({ name: PACKAGE_NAME, version: VERSION }, { capabilities: {} });
-    this.listen(client);
-    const conn: Conn = { client, opened, caps: {} };
-    client.onclose = () => this.lost(conn, opened.exitReason() ?? 'closed the connection');
-    client.onerror = (e) => this.o.log.debug(`server "${this.name}": ${e.message}`);
-    try {
-      await client.connect(opened.transport, { timeout: this.o.startTimeoutMs ?? 60_000 });
-      conn.caps = client.getServerCapabilities() ?? {};
-      this.tools = conn.caps.tools ? await this.listTools(client) : [];
-    } catch (e) {
-      await client.close().catch(() => {});
-      const tail = this.tail.text();
-      throw new Error(`${(e as Error)?.message ?? String(e)}${tail ? `; stderr: ${tail.slice(-500)}` : ''}`, { cause: e });
-    }
+    this.tools = tools;
     return conn;
   }
 
-  private async listTools(client: Client): Promise<Tool[]> {
-    const tools: Tool[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < 100; page++) {
-      const res = await client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, {
-        timeout: this.o.startTimeoutMs ?? 60_000,
-      });
-      tools.push(...res.tools);
-      cursor = res.nextCursor;
-      if (!cursor) break;
+  private async relist(client: Client, timeoutMs: number): Promise<void> {
+    try {
+      this.tools = await listAllTools(client, timeoutMs);
+      this.o.events.toolsChanged(this.name, 'changed');
+    } catch (e) {
+      this.o.log.warn(`server "${this.name}": re-listing tools failed: ${(e as Error).message}`);
     }
-    return tools;
-  }
-
-  private listen(client: Client): void {
-    const ev = this.o.events;
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => ev.log(this.name, n.params));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => ev.listChanged(this.name, 'resources'));
-    client.setNotificationHandler(PromptListChangedNotificationSchema, () => ev.listChanged(this.name, 'prompts'));
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => ev.resourceUpdated(this.name, n.params));
-    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-      try {
-        this.tools = await this.listTools(client);
-        ev.toolsChanged(this.name, 'changed');
-      } catch (e) {
-        this.o.log.warn(`server "${this.name}": re-listing tools failed: ${(e as Error).message}`);
-      }
-    });
   }
 
   /** The live connection ended (exit, crash, network): mark down; the next call restarts. */
@@ -301,11 +257,5 @@ export class Downstream {
       this.retryTimer = setTimeout(() => this.state === s && this.connect(), delay);
       this.retryTimer.unref();
     }
-  }
-
-  private junk(text: string): void {
-    this.junkLines++;
-    if (this.junkLines <= 20) this.o.log.warn(`server "${this.name}" wrote a non-protocol line to stdout (dropped): ${text}`);
-    else if (this.junkLines % 1000 === 0) this.o.log.warn(`server "${this.name}": ${this.junkLines} non-protocol stdout lines dropped so far`);
   }
 }

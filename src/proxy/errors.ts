@@ -4,7 +4,18 @@
 // - the downstream could not answer (crashed, timed out, unavailable): for a tool call that is an
 //   `isError` result a person can act on, with the tail of the server's stderr.
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { DownstreamFailure } from './downstream.js';
+
+/** A downstream problem that becomes an `isError` result (not a protocol error). */
+export class DownstreamFailure extends Error {
+  override name = 'DownstreamFailure';
+  constructor(
+    readonly kind: 'crashed' | 'unavailable' | 'timeout',
+    message: string,
+    readonly stderrTail: string,
+  ) {
+    super(message);
+  }
+}
 
 /** Rebuilds a downstream's protocol error without the SDK's "MCP error N: " prefix, so it is not doubled. */
 export function passThroughError(e: unknown): Error {

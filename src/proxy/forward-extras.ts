@@ -164,7 +164,7 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
 
 async function ask<S extends z.ZodType>(d: Downstream, req: ClientRequest, schema: S, extra: CallExtra): Promise<z.infer<S>> {
   try {
-    return await d.request(req, schema, { signal: extra.signal });
+    return await d.request(req, schema, { caller: extra });
   } catch (e) {
     throw passThroughError(e);
   }

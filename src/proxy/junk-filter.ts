@@ -89,3 +89,13 @@ export class JunkFilter extends Transform {
 function short(s: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}… (${s.length} chars)` : s;
 }
+
+/** Reports dropped lines to `warn`: each of the first 20, then a count every 1000, so a chatty server cannot flood the log. */
+export function junkReporter(server: string, warn: (msg: string) => void): (text: string) => void {
+  let lines = 0;
+  return (text) => {
+    lines++;
+    if (lines <= 20) warn(`server "${server}" wrote a non-protocol line to stdout (dropped): ${text}`);
+    else if (lines % 1000 === 0) warn(`server "${server}": ${lines} non-protocol stdout lines dropped so far`);
+  };
+}

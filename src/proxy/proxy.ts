@@ -2,12 +2,13 @@
 // forwarded with the caller's progress, cancellation and _meta, and the routing hook run after
 // allowlisted tools. Tools off the allowlist take the short path: the downstream's result object
 // goes back as it came, never inspected. Downstream events (list changes, logging) are re-raised
-// for every connected host. Resources, prompts and completions: ./forward-extras.ts.
+// for every connected host. Resources, prompts and completions: ./forward-extras.ts. The servers'
+// own requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
 import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AppServerOptions } from '../server/app.js';
 import type { AppContext } from '../server/context.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
-import type { CallScope, SourceEvent, ToolSource } from '../server/sources.js';
+import type { CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
 import type { RunTarget } from '../routing/types.js';
 import { createAllowlist, type Allowlist } from './allowlist.js';
 import { buildCatalog, type Catalog } from './catalog.js';
@@ -25,7 +26,7 @@ export interface ProxyOptions {
   downstream?: Pick<DownstreamOptions, 'maxFailures' | 'coolDownMs' | 'maxCallWaitMs' | 'graceMs'>;
 }
 
-export class McpProxy implements ToolSource {
+export class McpProxy implements ToolSource, HostListener {
   readonly downstreams: Downstream[];
   readonly extras: ExtrasForwarder;
   private readonly byName: Map<string, Downstream>;
@@ -103,6 +104,11 @@ export class McpProxy implements ToolSource {
     });
   }
 
+  /** A host became ready or changed its roots: each server decides what that means for it. */
+  onHost(e: HostEvent): void {
+    this.downstreams.forEach((d) => d.hostEvent(e));
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.downstreams.map((d) => d.close()));
   }
@@ -136,7 +142,7 @@ export class McpProxy implements ToolSource {
         { method: 'tools/call', params: { name: tool, ...(args !== undefined && { arguments: args }), ...(Object.keys(meta).length && { _meta: meta }) } },
         CallToolResultSchema,
         {
-          signal: extra.signal,
+          caller: extra,
           // Always asked for, so progress resets the timeout; passed on only if the caller wants it.
           onprogress: (p) => {
             if (progressToken !== undefined) void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => {});

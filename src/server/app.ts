@@ -1,7 +1,8 @@
 // The MCP server a host talks to: a low-level SDK `Server` (so downstream JSON Schemas pass
 // through unchanged in proxy mode) whose tools are our own three plus any extra tool sources, and
 // whose resources, prompts and completions come from the sources it is given (src/server/sources.ts);
-// their events (list changes, logging) are relayed to the host.
+// their events (list changes, logging) are relayed to the host, and the host's own (ready, roots
+// changed) to them. Every handler hands sources this session's HostLink in `extra.host`.
 // Errors are converted to one of the two MCP channels here, and only here.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -16,6 +17,8 @@ import {
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
+  ResultSchema,
+  RootsListChangedNotificationSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type CallToolResult,
@@ -29,10 +32,11 @@ import { WorkspaceSession } from '../workspace/session.js';
 import type { AppContext } from './context.js';
 import { OWN_TOOLS, ToolFailure, type OwnTool } from './own-tools.js';
 import { pageAcross } from './paging.js';
-import type { CallScope, CompletionSource, EventSource, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
+import type { CallScope, CompletionSource, EventSource, HostEvent, HostLink, HostListener, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
 
-export type { CallScope, CompletionSource, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
-export type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type { CallScope, CompletionSource, HostLink, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
+/** The SDK's handler extra, plus the session's host (always set by this server's handlers). */
+export type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification> & { host?: HostLink };
 
 export interface AppServer {
   server: Server;
@@ -64,6 +68,8 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   if (prompts.length) capabilities.prompts = { listChanged: true };
   if (completions.length) capabilities.completions = {};
   const server = new Server({ name: PACKAGE_NAME, version: VERSION }, { capabilities, instructions: SERVER_INSTRUCTIONS });
+  const host = linkHost(server, [...sources, ...resources, ...prompts, ...completions]);
+  const x = (extra: CallExtra): CallExtra => ({ ...extra, host });
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const extra = await Promise.all(sources.map((s) => s.listTools()));
@@ -74,7 +80,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
     const { name, arguments: args } = req.params;
     const tool = own.get(name);
     if (tool) return callOwn(tool, args, session, ctx);
-    const scope: CallScope = { extra, session, log: (params) => server.sendLoggingMessage(params, extra.sessionId) };
+    const scope: CallScope = { extra: x(extra), session, log: (params) => server.sendLoggingMessage(params, extra.sessionId) };
     for (const s of sources) {
       const res = s.callTool(name, args, scope);
       if (res) return res;
@@ -85,7 +91,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   if (resources.length) {
     server.setRequestHandler(ListResourcesRequestSchema, async (req, extra) => {
       const fetchers = resources.map((r) => async (c: string | undefined) => {
-        const res = await r.listResources(c, extra);
+        const res = await r.listResources(c, x(extra));
         return { items: res.resources, nextCursor: res.nextCursor };
       });
       const page = await pageAcross(fetchers, req.params?.cursor);
@@ -93,23 +99,23 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
     });
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req, extra) => {
       const fetchers = resources.map((r) => async (c: string | undefined) => {
-        const res = await r.listResourceTemplates(c, extra);
+        const res = await r.listResourceTemplates(c, x(extra));
         return { items: res.resourceTemplates, nextCursor: res.nextCursor };
       });
       const page = await pageAcross(fetchers, req.params?.cursor);
       return { resourceTemplates: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
     });
     server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
-      const res = firstOf(resources, (r) => r.readResource(req.params.uri, extra));
+      const res = firstOf(resources, (r) => r.readResource(req.params.uri, x(extra)));
       if (!res) throw new McpError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
       return res;
     });
     server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
-      await firstOf(resources, (r) => r.subscribeResource?.(req.params.uri, extra));
+      await firstOf(resources, (r) => r.subscribeResource?.(req.params.uri, x(extra)));
       return {};
     });
     server.setRequestHandler(UnsubscribeRequestSchema, async (req, extra) => {
-      await firstOf(resources, (r) => r.unsubscribeResource?.(req.params.uri, extra));
+      await firstOf(resources, (r) => r.unsubscribeResource?.(req.params.uri, x(extra)));
       return {};
     });
   }
@@ -117,14 +123,14 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   if (prompts.length) {
     server.setRequestHandler(ListPromptsRequestSchema, async (req, extra) => {
       const fetchers = prompts.map((p) => async (c: string | undefined) => {
-        const res = await p.listPrompts(c, extra);
+        const res = await p.listPrompts(c, x(extra));
         return { items: res.prompts, nextCursor: res.nextCursor };
       });
       const page = await pageAcross(fetchers, req.params?.cursor);
       return { prompts: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
     });
     server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
-      const res = firstOf(prompts, (p) => p.getPrompt(req.params.name, req.params.arguments, extra));
+      const res = firstOf(prompts, (p) => p.getPrompt(req.params.name, req.params.arguments, x(extra)));
       if (!res) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
       return res;
     });
@@ -132,7 +138,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
 
   if (completions.length) {
     server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
-      return (await firstOf(completions, (c) => c.complete(req.params, extra))) ?? { completion: { values: [] } };
+      return (await firstOf(completions, (c) => c.complete(req.params, x(extra)))) ?? { completion: { values: [] } };
     });
   }
 
@@ -168,7 +174,11 @@ function relayEvents(server: Server, candidates: readonly unknown[]): void {
       case 'resource_updated':
         return server.sendResourceUpdated(e.params);
       case 'log':
-        return server.sendLoggingMessage(e.params);
+        // Filtered by this session's logging/setLevel (the SDK keys levels by transport session).
+        // The level is deliberately not forwarded to downstream servers: one connection to each
+        // serves every session, so one host's level would silence the others. Servers log at their
+        // own default and each session filters here.
+        return server.sendLoggingMessage(e.params, server.transport?.sessionId);
     }
   };
   const unsubscribe = emitters.map((s) =>
@@ -177,16 +187,35 @@ function relayEvents(server: Server, candidates: readonly unknown[]): void {
       if (ready) void Promise.resolve().then(() => send(e)).catch(() => {});
     }),
   );
-  const prevInit = server.oninitialized;
-  server.oninitialized = () => {
-    ready = true;
-    prevInit?.();
-  };
-  const prevClose = server.onclose;
-  server.onclose = () => {
+  also(server, 'oninitialized', () => (ready = true));
+  also(server, 'onclose', () => {
     ready = false;
     unsubscribe.forEach((u) => u());
-    prevClose?.();
+  });
+}
+
+/** This session's host as sources see it; the listeners hear when it is ready and when its roots change. */
+function linkHost(server: Server, candidates: readonly unknown[]): HostLink {
+  const listeners = [...new Set(candidates)].filter((s): s is HostListener => typeof (s as Partial<HostListener>).onHost === 'function');
+  let open = true;
+  const host: HostLink = {
+    capabilities: () => server.getClientCapabilities(),
+    isOpen: () => open,
+    request: (req, opts) => server.request(req, ResultSchema, opts),
+  };
+  const tell = (e: HostEvent) => listeners.forEach((l) => l.onHost(e));
+  server.setNotificationHandler(RootsListChangedNotificationSchema, () => tell({ kind: 'roots_changed', host }));
+  also(server, 'oninitialized', () => tell({ kind: 'ready', host }));
+  also(server, 'onclose', () => (open = false));
+  return host;
+}
+
+/** Adds to one of the server's single-slot callbacks, keeping what was there. */
+function also(server: Server, slot: 'oninitialized' | 'onclose', fn: () => void): void {
+  const prev = server[slot];
+  server[slot] = () => {
+    fn();
+    prev?.();
   };
 }
 

@@ -1,9 +1,12 @@
 // What the app server can be given besides its own tools: sources of tools, resources, prompts
-// and completions (the proxy is all four; the workspace resources are a resource source), and the
-// events they raise. Each `handle…` returns undefined when the name or URI is not the source's, so
-// the server can ask the next one. Pure interfaces: no SDK classes, only the protocol's types.
+// and completions (the proxy is all four; the workspace resources are a resource source), the
+// events they raise, and the host link a source uses to ask the host something itself (the proxy
+// forwards its servers' sampling, elicitation and roots requests). Each `handle…` returns
+// undefined when the name or URI is not the source's, so the server can ask the next one. Pure
+// interfaces: no SDK classes, only the protocol's types.
 import type {
   CallToolResult,
+  ClientCapabilities,
   CompleteRequest,
   CompleteResult,
   GetPromptResult,
@@ -11,8 +14,11 @@ import type {
   ListResourcesResult,
   ListResourceTemplatesResult,
   LoggingMessageNotification,
+  Progress,
   ReadResourceResult,
   ResourceUpdatedNotification,
+  Result,
+  ServerRequest,
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { WorkspaceSession } from '../workspace/session.js';
@@ -29,6 +35,30 @@ export type SourceEvent =
 export interface EventSource {
   /** Returns the unsubscribe function. */
   onEvent(listener: (e: SourceEvent) => void): () => void;
+}
+
+/** The host at the other end of one session. */
+export interface HostLink {
+  /** What the host declared in initialize (undefined before that). */
+  capabilities(): ClientCapabilities | undefined;
+  /** False once the session has closed. */
+  isOpen(): boolean;
+  /** A request to the host that belongs to none of its calls (a call's own goes through its `extra.sendRequest`). */
+  request(req: ServerRequest, opts: HostRequestOptions): Promise<Result>;
+}
+
+export interface HostRequestOptions {
+  signal?: AbortSignal;
+  /** In ms. */
+  timeout?: number;
+  onprogress?: (p: Progress) => void;
+}
+
+/** Something a host did that a source may act on: finished initializing, or changed its roots. */
+export type HostEvent = { kind: 'ready'; host: HostLink } | { kind: 'roots_changed'; host: HostLink };
+
+export interface HostListener {
+  onHost(e: HostEvent): void;
 }
 
 /** What a tool call gets besides its arguments. */

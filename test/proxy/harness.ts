@@ -1,12 +1,19 @@
 // Proxy test harness: our app server with the proxy as its source, in this process, reached by a
 // real SDK Client over an in-memory transport; the downstream servers are real child processes.
-// Also a direct client to the same fixture, for the parity cases.
+// Also a direct client to the same fixture, for the parity cases. A host may declare capabilities
+// and answer the server's requests (sampling, elicitation, roots); more hosts can join one proxy.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { CallToolResultSchema, LoggingMessageNotificationSchema, type CallToolResult, type LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolResultSchema,
+  LoggingMessageNotificationSchema,
+  type CallToolResult,
+  type ClientCapabilities,
+  type LoggingMessageNotification,
+} from '@modelcontextprotocol/sdk/types.js';
 import { resolveSettings, type ConfigFile } from '../../src/config.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { McpProxy, type ProxyOptions } from '../../src/proxy/proxy.js';
@@ -21,18 +28,35 @@ export function fixtureEntry(env: Record<string, string> = {}, extra: Record<str
   return { command: process.execPath, args: [FIXTURE], env, ...extra };
 }
 
-export interface ProxyHarness {
+/** What a host declares and answers; `handlers` runs before it connects. */
+export interface HostSetup {
+  capabilities?: ClientCapabilities;
+  handlers?: (client: Client) => void;
+}
+
+export interface Host {
   client: Client;
-  ctx: AppContext;
-  proxy: McpProxy;
-  base: string;
   logs: LoggingMessageNotification['params'][];
-  stderr: string[];
   call(name: string, args?: Record<string, unknown>, opts?: Parameters<Client['request']>[2]): Promise<CallToolResult>;
 }
 
+export interface ProxyOnly {
+  ctx: AppContext;
+  proxy: McpProxy;
+  base: string;
+  stderr: string[];
+}
+
+export type ProxyHarness = ProxyOnly & Host;
+
 /** The proxy in front of `config.mcpServers`, and a connected host client. */
-export async function startProxy(config: ConfigFile, opts: ProxyOptions & { log?: Logger } = {}): Promise<ProxyHarness> {
+export async function startProxy(config: ConfigFile, opts: ProxyOptions & { log?: Logger; host?: HostSetup } = {}): Promise<ProxyHarness> {
+  const p = await startProxyOnly(config, opts);
+  return { ...p, ...(await connectHost(p, opts.host)) };
+}
+
+/** The proxy alone, its servers starting; hosts join with connectHost. */
+export async function startProxyOnly(config: ConfigFile, opts: ProxyOptions & { log?: Logger } = {}): Promise<ProxyOnly> {
   const base = await tempDir('aw-proxy-');
   const fileText = JSON.stringify({ workspace: { root: path.join(base, 'ws') }, ...config });
   const settings = resolveSettings({ env: {}, flags: {}, cwd: base, fileText, filePath: path.join(base, 'mcp.config.json') });
@@ -42,43 +66,39 @@ export async function startProxy(config: ConfigFile, opts: ProxyOptions & { log?
   const proxy = new McpProxy(ctx, { downstream: { graceMs: 300 }, ...opts });
   onCleanup(() => proxy.close());
   proxy.start();
-  const { server } = createAppServer(ctx, proxy.appOptions());
+  return { ctx, proxy, base, stderr };
+}
+
+/** One more host session on the proxy: its own app server, over an in-memory transport. */
+export async function connectHost(p: Pick<ProxyOnly, 'ctx' | 'proxy'>, setup: HostSetup = {}): Promise<Host> {
+  const { server } = createAppServer(p.ctx, p.proxy.appOptions());
   const [a, b] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: 'host', version: '1.0.0' });
+  const client = new Client({ name: 'host', version: '1.0.0' }, { capabilities: setup.capabilities ?? {} });
   const logs: LoggingMessageNotification['params'][] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+  setup.handlers?.(client);
   onCleanup(() => client.close());
   onCleanup(() => server.close());
   await server.connect(a);
   await client.connect(b);
-  return {
-    client,
-    ctx,
-    proxy,
-    base,
-    logs,
-    stderr,
-    call: (name, args = {}, o) => client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, o) as Promise<CallToolResult>,
-  };
+  return { client, logs, call: callOn(client) };
 }
 
+const callOn =
+  (client: Client): Host['call'] =>
+  (name, args = {}, o) =>
+    client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, o) as Promise<CallToolResult>;
+
 /** A host client straight to a stdio server, no proxy in between. */
-export async function startDirect(entry: { command: string; args: string[]; env?: Record<string, string> }): Promise<{
-  client: Client;
-  logs: LoggingMessageNotification['params'][];
-  call: ProxyHarness['call'];
-}> {
+export async function startDirect(entry: { command: string; args: string[]; env?: Record<string, string> }, setup: HostSetup = {}): Promise<Host> {
   const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: { ...(process.env as Record<string, string>), ...entry.env }, stderr: 'pipe' });
-  const client = new Client({ name: 'host', version: '1.0.0' });
+  const client = new Client({ name: 'host', version: '1.0.0' }, { capabilities: setup.capabilities ?? {} });
   const logs: LoggingMessageNotification['params'][] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+  setup.handlers?.(client);
   onCleanup(() => client.close());
   await client.connect(transport);
-  return {
-    client,
-    logs,
-    call: (name, args = {}, o) => client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, o) as Promise<CallToolResult>,
-  };
+  return { client, logs, call: callOn(client) };
 }
 
 export { silentLogger };

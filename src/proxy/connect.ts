@@ -1,0 +1,80 @@
+// Opening one connection to a downstream server: its transport (a child over stdio with stdout
+// through the junk filter, or Streamable HTTP), an SDK Client wired for its notifications and
+// requests, initialize, and the first tools/list, all within the start limit.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ListToolsResultSchema, type ServerCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ServerConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import { openTransport, type Opened } from '../transports/client-transport.js';
+import { PACKAGE_NAME, VERSION } from '../version.js';
+import { CLIENT_CAPABILITIES, wireClient, type Wiring } from './client-wiring.js';
+import { JunkFilter } from './junk-filter.js';
+import { launchSpec } from './launch.js';
+import type { Tail } from './tail.js';
+
+export interface Conn {
+  client: Client;
+  opened: Opened;
+  caps: ServerCapabilities;
+}
+
+export interface ConnectOptions {
+  name: string;
+  config: ServerConfig;
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  graceMs?: number;
+  /** Limit for initialize and the first tools/list, in ms. */
+  startTimeoutMs: number;
+  /** Collects stderr, for failures' messages. */
+  tail: Tail;
+  /** A non-protocol stdout line (dropped). */
+  junk(text: string): void;
+  wiring: Wiring;
+  /** The connection ended (exit, crash, network). */
+  lost(conn: Conn): void;
+}
+
+export async function connect(o: ConnectOptions): Promise<{ conn: Conn; tools: Tool[] }> {
+  const { spec, missing } = launchSpec(o.config, o.env, o.baseDir);
+  if (missing.length) o.log.warn(`server "${o.name}": environment variable(s) not set: ${missing.join(', ')} (expanded to "")`);
+  o.tail.clear();
+  const opened = openTransport(spec, {
+    lines: (stdout) => stdout.pipe(new JunkFilter({ onJunk: (t) => o.junk(t) })),
+    onStderr: (t) => {
+      o.tail.push(t);
+      for (const line of t.split('\n')) if (line.trim()) o.log.info(`[${o.name}] ${line}`);
+    },
+    onBadLine: (line) => o.junk(line.slice(0, 200)),
+    graceMs: o.graceMs,
+  });
+  const client = new Client({ name: PACKAGE_NAME, version: VERSION }, { capabilities: CLIENT_CAPABILITIES });
+  wireClient(client, o.wiring);
+  const conn: Conn = { client, opened, caps: {} };
+  client.onclose = () => o.lost(conn);
+  client.onerror = (e) => o.log.debug(`server "${o.name}": ${e.message}`);
+  try {
+    await client.connect(opened.transport, { timeout: o.startTimeoutMs });
+    conn.caps = client.getServerCapabilities() ?? {};
+    const tools = conn.caps.tools ? await listAllTools(client, o.startTimeoutMs) : [];
+    return { conn, tools };
+  } catch (e) {
+    await client.close().catch(() => {});
+    const tail = o.tail.text();
+    throw new Error(`${(e as Error)?.message ?? String(e)}${tail ? `; stderr: ${tail.slice(-500)}` : ''}`, { cause: e });
+  }
+}
+
+/** Every page of the server's tools (at most 100 pages). */
+export async function listAllTools(client: Client, timeoutMs: number): Promise<Tool[]> {
+  const tools: Tool[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const res = await client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, { timeout: timeoutMs });
+    tools.push(...res.tools);
+    cursor = res.nextCursor;
+    if (!cursor) break;
+  }
+  return tools;
+}

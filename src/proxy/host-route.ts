@@ -1,0 +1,113 @@
+// Which host a downstream server's own requests (sampling, elicitation, roots) go to, and sending
+// them there. JSON-RPC does not say which of our calls a server's request belongs to, so:
+// 1. while host calls to that server are in flight, the newest live one: the request goes through
+//    that call's `extra.sendRequest`, so it reaches that call's session and, over Streamable HTTP,
+//    travels on the call's own stream, related to it (with concurrent calls from several sessions
+//    the newest is a guess; one session's calls all reach the right host);
+// 2. otherwise the session that last talked to the server (made a call, became ready first, or
+//    changed its roots);
+// 3. otherwise nobody: the server gets a JSON-RPC error saying so.
+// Cancellation crosses both ways: the server cancelling its request, or the host cancelling the call
+// it belongs to, cancels the request to the host.
+import { getSupportedElicitationModes } from '@modelcontextprotocol/sdk/client/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  ErrorCode,
+  McpError,
+  ResultSchema,
+  type ClientCapabilities,
+  type ClientNotification,
+  type ClientRequest,
+  type CreateMessageRequest,
+  type ElicitRequest,
+  type ListRootsRequest,
+  type Result,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { CallExtra } from '../server/app.js';
+import type { HostLink, HostRequestOptions } from '../server/sources.js';
+import { passThroughError } from './errors.js';
+
+export type HostBoundRequest = CreateMessageRequest | ElicitRequest | ListRootsRequest;
+export type DownstreamExtra = RequestHandlerExtra<ClientRequest, ClientNotification>;
+type Route = { kind: 'call'; extra: CallExtra; host?: HostLink } | { kind: 'session'; host: HostLink };
+
+export class HostRoutes {
+  /** Host requests to the server now in flight, oldest first. */
+  private readonly calls = new Set<{ extra: CallExtra }>();
+  private last?: HostLink;
+
+  /** A host's request to the server starts (and counts as talking to it); returns its end. */
+  begin(caller: CallExtra | undefined): () => void {
+    if (!caller) return () => {};
+    if (caller.host) this.last = caller.host;
+    const entry = { extra: caller };
+    this.calls.add(entry);
+    return () => this.calls.delete(entry);
+  }
+
+  /** Makes `host` the session requests go to outside calls; unless `always`, only when there is none alive. Says whether it did. */
+  adopt(host: HostLink, always: boolean): boolean {
+    if (!always && this.last?.isOpen()) return false;
+    this.last = host;
+    return true;
+  }
+
+  pick(): Route | undefined {
+    const live = [...this.calls].reverse().find((c) => !c.extra.signal.aborted);
+    if (live) return { kind: 'call', extra: live.extra, host: live.extra.host };
+    if (this.last?.isOpen()) return { kind: 'session', host: this.last };
+    return undefined;
+  }
+}
+
+export interface AskOptions {
+  server: string;
+  /** Backstop in ms; the server's own timeout, or its cancelling, usually comes first. */
+  timeoutMs: number;
+}
+
+/** Sends a downstream's request to the host its route names; the host's answer or error comes back unchanged. */
+export async function askHost(routes: HostRoutes, req: HostBoundRequest, dsExtra: DownstreamExtra, o: AskOptions): Promise<Result> {
+  const route = routes.pick();
+  if (!route) {
+    throw new McpError(ErrorCode.InternalError, `proxy: no host session to forward ${req.method} to (server "${o.server}" asked outside any call, and no host is connected)`);
+  }
+  const caps = route.host?.capabilities();
+  const missing = caps && lacking(req, caps);
+  if (missing) throw new McpError(missing.code, `proxy: the host did not declare ${missing.what}, so server "${o.server}" cannot use ${req.method} through it`);
+
+  const forwarded = { method: req.method, params: req.params } as HostBoundRequest;
+  const token = req.params?._meta?.progressToken;
+  const opts: HostRequestOptions = {
+    signal: route.kind === 'call' ? AbortSignal.any([dsExtra.signal, route.extra.signal]) : dsExtra.signal,
+    timeout: o.timeoutMs,
+    // The SDK puts its own token on the request; the host's progress goes back under the server's.
+    ...(token !== undefined && {
+      onprogress: (p) => void dsExtra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => {}),
+    }),
+  };
+  try {
+    return route.kind === 'call' ? await route.extra.sendRequest(forwarded, ResultSchema, opts) : await route.host.request(forwarded, opts);
+  } catch (e) {
+    throw passThroughError(e);
+  }
+}
+
+/** What the host would need to declare for this request and did not, with the error code to answer. */
+function lacking(req: HostBoundRequest, caps: ClientCapabilities): { what: string; code: number } | undefined {
+  switch (req.method) {
+    case 'sampling/createMessage':
+      if (!caps.sampling) return { what: 'sampling', code: ErrorCode.MethodNotFound };
+      if ((req.params.tools || req.params.toolChoice) && !caps.sampling.tools) return { what: 'sampling.tools', code: ErrorCode.InvalidParams };
+      return undefined;
+    case 'elicitation/create': {
+      if (!caps.elicitation) return { what: 'elicitation', code: ErrorCode.MethodNotFound };
+      const mode = req.params.mode ?? 'form';
+      const { supportsFormMode, supportsUrlMode } = getSupportedElicitationModes(caps.elicitation);
+      if (mode === 'form' ? !supportsFormMode : !supportsUrlMode) return { what: `elicitation.${mode}`, code: ErrorCode.InvalidParams };
+      return undefined;
+    }
+    case 'roots/list':
+      return caps.roots ? undefined : { what: 'roots', code: ErrorCode.MethodNotFound };
+  }
+}
