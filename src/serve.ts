@@ -8,6 +8,7 @@ import { McpProxy } from './proxy/proxy.js';
 import { createAppServer, type AppServer } from './server/app.js';
 import { createContext, type AppContext } from './server/context.js';
 import { WorkspaceResources } from './server/resources.js';
+import { startTempSweep } from './storage/sweep.js';
 import { serveStdio } from './transports/stdio.js';
 import { Workspaces } from './workspace/layout.js';
 import { chooseRoots } from './workspace/roots.js';
@@ -47,6 +48,8 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
   servers.warnings.forEach((w) => log.warn(w));
   const ctx = await createContext(settings, log, { extraSourceRoots: servers.roots });
   log.info(`workspaces root ${ctx.workspaces.root} (mode ${settings.mode})${settings.configPath ? `, config ${settings.configPath}` : ''}`);
+  // Temps left by a writer killed mid-copy; in the background, so initialize is not held up.
+  void startTempSweep(ctx.workspaces.root, log);
   // Proxy mode when the config names servers: they start connecting now, without holding up
   // the host's initialize; the first tools/list waits briefly for them. One proxy serves every
   // session; each session has its own server and workspace state.
