@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { openTransport, type Opened } from '../transports/client-transport.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
 import { CLIENT_CAPABILITIES, wireClient, type Wiring } from './client-wiring.js';
-import { JunkFilter } from './junk-filter.js';
+import { junkFilter } from './junk-filter.js';
 import { launchSpec } from './launch.js';
 import type { Tail } from './tail.js';
 
@@ -41,7 +41,7 @@ export async function connect(o: ConnectOptions): Promise<{ conn: Conn; tools: T
   if (missing.length) o.log.warn(`server "${o.name}": environment variable(s) not set: ${missing.join(', ')} (expanded to "")`);
   o.tail.clear();
   const opened = openTransport(spec, {
-    lines: (stdout) => stdout.pipe(new JunkFilter({ onJunk: (t) => o.junk(t) })),
+    lines: (onLine) => junkFilter({ onLine, onJunk: (t) => o.junk(t) }),
     onStderr: (t) => {
       o.tail.push(t);
       for (const line of t.split('\n')) if (line.trim()) o.log.info(`[${o.name}] ${line}`);

@@ -1,89 +1,49 @@
 // Downstream servers print to stdout by mistake (a banner, a library's progress bar). stdout is
 // their protocol channel, so such lines would break the parse; they are dropped here and reported,
-// not fatal. The stream is split into lines; a line is passed on when it looks like a JSON-RPC
-// message, and junk glued in front of a message on the same line ("Loading…{"jsonrpc":…}") is cut
-// off. The decision is the pure `classifyLine`; the Transform only does the splitting.
-import { StringDecoder } from 'node:string_decoder';
-import { Transform, type TransformCallback } from 'node:stream';
+// not fatal. The stream is split into lines of bytes (src/transports/lines.ts); a line is passed on
+// when it looks like a JSON-RPC message, and junk glued in front of a message on the same line
+// ("Loading…{"jsonrpc":…}") is cut off. Lines stay bytes, so a large message is never decoded here.
+import { LineSplitter } from '../transports/lines.js';
 
-export type LineVerdict =
-  | { kind: 'message'; line: string }
-  | { kind: 'junk'; text: string }
-  | { kind: 'salvaged'; junk: string; line: string };
+export type LineVerdict = { kind: 'message'; line: Buffer } | { kind: 'junk'; text: string } | { kind: 'salvaged'; junk: string; line: Buffer };
 
-const MESSAGE_START = '{"jsonrpc"';
+const MESSAGE_START = Buffer.from('{"jsonrpc"');
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-export function classifyLine(raw: string): LineVerdict {
-  const line = raw.replace(/^\uFEFF/, '').replace(/\r$/, '');
-  const trimmed = line.trimStart();
-  if (trimmed.startsWith('{')) return { kind: 'message', line: trimmed };
-  const at = line.indexOf(MESSAGE_START);
-  if (at > 0) return { kind: 'salvaged', junk: line.slice(0, at), line: line.slice(at) };
-  return { kind: 'junk', text: line };
+/** Pure: what one line (without its newline) is. */
+export function classifyLine(raw: Buffer): LineVerdict {
+  let start = raw.subarray(0, 3).equals(BOM) ? 3 : 0;
+  while (start < raw.length && (raw[start] === 0x20 || raw[start] === 0x09)) start++;
+  if (raw[start] === 0x7b) return { kind: 'message', line: raw.subarray(start) };
+  const at = raw.indexOf(MESSAGE_START, start);
+  if (at > 0) return { kind: 'salvaged', junk: raw.subarray(0, at).toString('utf8'), line: raw.subarray(at) };
+  return { kind: 'junk', text: raw.toString('utf8') };
 }
 
 export interface JunkFilterOptions {
   /** Told about every dropped piece of text (already cut to a readable length). */
   onJunk: (text: string) => void;
-  /** Longest line kept, in UTF-16 units (default 256 Mi): a runaway line is dropped, not buffered forever. */
-  maxLineChars?: number;
+  /** Each message line, as bytes without its newline. */
+  onLine: (line: Buffer) => void;
+  /** Longest line kept (default 512 MiB): a runaway line is dropped, not buffered forever. */
+  maxLineBytes?: number;
 }
 
-/** Bytes in, one message line (a string, without its newline) out per chunk: objectMode on the readable side. */
-export class JunkFilter extends Transform {
-  private readonly decoder = new StringDecoder('utf8');
-  private partial: string[] = [];
-  private partialLen = 0;
-  private overflowing = false;
-
-  constructor(private readonly opts: JunkFilterOptions) {
-    super({ readableObjectMode: true });
-  }
-
-  override _transform(chunk: Buffer | string, _enc: BufferEncoding, done: TransformCallback): void {
-    this.feed(typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.feed(this.decoder.end());
-    if (this.partialLen > 0 && !this.overflowing) this.emitLine(this.partial.join(''));
-    done();
-  }
-
-  private feed(text: string): void {
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const piece = text.slice(start, nl);
-      start = nl + 1;
-      if (this.overflowing) {
-        this.overflowing = false;
-        continue;
+/** Feed it stdout's chunks; it calls onLine for each message line and onJunk for the rest. */
+export function junkFilter(opts: JunkFilterOptions): { push(chunk: Buffer): void; end(): void } {
+  return new LineSplitter(
+    (line) => {
+      const v = classifyLine(line);
+      if (v.kind === 'junk') {
+        if (v.text.trim()) opts.onJunk(short(v.text));
+        return;
       }
-      const line = this.partialLen ? this.partial.join('') + piece : piece;
-      this.partial = [];
-      this.partialLen = 0;
-      this.emitLine(line);
-    }
-    const rest = text.slice(start);
-    if (!rest || this.overflowing) return;
-    this.partial.push(rest);
-    this.partialLen += rest.length;
-    if (this.partialLen > (this.opts.maxLineChars ?? 256 * 1024 * 1024)) {
-      this.opts.onJunk(`a line longer than ${this.partialLen} characters (dropped)`);
-      this.partial = [];
-      this.partialLen = 0;
-      this.overflowing = true;
-    }
-  }
-
-  private emitLine(line: string): void {
-    if (line.trim() === '') return;
-    const v = classifyLine(line);
-    if (v.kind === 'junk') return this.opts.onJunk(short(v.text));
-    if (v.kind === 'salvaged') this.opts.onJunk(short(v.junk));
-    this.push(v.line);
-  }
+      if (v.kind === 'salvaged') opts.onJunk(short(v.junk));
+      opts.onLine(v.line);
+    },
+    opts.maxLineBytes,
+    (n) => opts.onJunk(`a line longer than ${n} bytes (dropped)`),
+  );
 }
 
 function short(s: string): string {

@@ -3,6 +3,8 @@
 // environment plus the entry's env), and its stdout cannot be wrapped from outside (junk lines
 // must be dropped and reported, and a message can be longer than its 10 MB line buffer). The
 // message framing is the SDK's own (`serializeMessage` / `deserializeMessage`), not a copy.
+// Lines stay bytes until parsed, and `tap` may take a line before it is parsed at all: the
+// proxy's pass-through lane forwards such lines without decoding them (src/proxy/fast-lane.ts).
 // Stopping is staged: close stdin, then SIGTERM, then SIGKILL, `graceMs` apart.
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -23,8 +25,8 @@ export interface ChildExit {
 }
 
 export interface ChildStdioOptions {
-  /** Turns the child's stdout bytes into message lines (strings), dropping junk. */
-  lines: (stdout: Readable) => Readable;
+  /** Splits the child's stdout into message lines (bytes), dropping junk: src/proxy/junk-filter.ts. */
+  lines: (onLine: (line: Buffer) => void) => { push(chunk: Buffer): void; end(): void };
   /** Every chunk of the child's stderr, decoded. */
   onStderr?: (text: string) => void;
   /** A line that passed the filter but is not a JSON-RPC message. */
@@ -40,6 +42,8 @@ export class ChildStdioTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   /** Set once the child has exited. */
   exit?: ChildExit;
+  /** Sees each message line before it is parsed; returns true when it has taken it. */
+  tap?: (line: Buffer) => boolean;
   private child?: ChildProcess;
   private closed?: Promise<void>;
 
@@ -65,18 +69,22 @@ export class ChildStdioTransport implements Transport {
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (t: string) => this.opts.onStderr?.(t));
     child.stdin?.on('error', (e) => this.onerror?.(e));
-    const lines = this.opts.lines(child.stdout as Readable);
-    lines.on('data', (line: string) => {
+    const lines = this.opts.lines((line) => {
+      if (this.tap?.(line)) return;
+      const text = line.toString('utf8');
       let msg: JSONRPCMessage;
       try {
-        msg = deserializeMessage(line);
+        msg = deserializeMessage(text);
       } catch (e) {
-        this.opts.onBadLine?.(line, e);
+        this.opts.onBadLine?.(text, e);
         return;
       }
       this.onmessage?.(msg);
     });
-    lines.on('error', (e) => this.onerror?.(e));
+    const stdout = child.stdout as Readable;
+    stdout.on('data', (chunk: Buffer) => lines.push(chunk));
+    stdout.on('end', () => lines.end());
+    stdout.on('error', (e) => this.onerror?.(e));
     // 'close' waits for the stdio pipes too (so the stderr tail is complete), but a grandchild
     // holding the pipes open must not delay the news of the exit: 1 s after 'exit' is enough.
     this.closed = new Promise<void>((resolve) => {
@@ -105,10 +113,19 @@ export class ChildStdioTransport implements Transport {
     });
   }
 
-  async send(message: JSONRPCMessage): Promise<void> {
+  send(message: JSONRPCMessage): Promise<void> {
+    return this.write(serializeMessage(message));
+  }
+
+  /** Writes one already-serialized message line (with its newline). */
+  sendRaw(line: string | Buffer): Promise<void> {
+    return this.write(line);
+  }
+
+  private async write(data: string | Buffer): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || this.exit || stdin.destroyed) throw new Error('Not connected');
-    if (!stdin.write(serializeMessage(message))) await new Promise<void>((r) => stdin.once('drain', r));
+    if (!stdin.write(data)) await new Promise<void>((r) => stdin.once('drain', r));
   }
 
   async close(): Promise<void> {

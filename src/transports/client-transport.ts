@@ -1,15 +1,14 @@
 // Opens the client side of a connection to one downstream server from its launch spec: a child
 // process over stdio (our ChildStdioTransport, stdout through a line filter) or Streamable HTTP,
 // either one behind ResponsesLast (below).
-import type { Readable } from 'node:stream';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isJSONRPCErrorResponse, isJSONRPCResultResponse, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import type { LaunchSpec } from '../proxy/launch.js';
-import { ChildStdioTransport } from './child-stdio.js';
+import { ChildStdioTransport, type ChildStdioOptions } from './child-stdio.js';
 
 export interface TransportHooks {
-  lines: (stdout: Readable) => Readable;
+  lines: ChildStdioOptions['lines'];
   onStderr: (text: string) => void;
   onBadLine: (line: string, err: unknown) => void;
   graceMs?: number;
@@ -17,6 +16,8 @@ export interface TransportHooks {
 
 export interface Opened {
   transport: Transport;
+  /** The child's transport, for the pass-through lane (stdio servers only). */
+  child?: ChildStdioTransport;
   /** Why the transport closed, when it knows (a child's exit code or signal). */
   exitReason(): string | undefined;
 }
@@ -32,6 +33,7 @@ export function openTransport(spec: LaunchSpec, hooks: TransportHooks): Opened {
   );
   return {
     transport: new ResponsesLast(transport),
+    child: transport,
     exitReason: () => {
       const x = transport.exit;
       if (!x) return undefined;
