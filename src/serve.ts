@@ -78,7 +78,8 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
     await proxy?.close();
   });
   try {
-    await serveStdio(sessionServer(ctx, proxy).server);
+    const app = sessionServer(ctx, proxy);
+    await serveStdio(app.server, { intercept: proxy && ((transport) => proxy.fastPath(app, transport).take) });
   } finally {
     stop();
     await proxy?.close();

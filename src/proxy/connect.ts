@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { openTransport, type Opened } from '../transports/client-transport.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
 import { CLIENT_CAPABILITIES, wireClient, type Wiring } from './client-wiring.js';
+import { RawLane } from './fast-lane.js';
 import { junkFilter } from './junk-filter.js';
 import { launchSpec } from './launch.js';
 import type { Tail } from './tail.js';
@@ -16,6 +17,8 @@ export interface Conn {
   client: Client;
   opened: Opened;
   caps: ServerCapabilities;
+  /** The pass-through lane (stdio servers): requests forwarded without the SDK client. */
+  lane?: RawLane;
 }
 
 export interface ConnectOptions {
@@ -51,8 +54,14 @@ export async function connect(o: ConnectOptions): Promise<{ conn: Conn; tools: T
   });
   const client = new Client({ name: PACKAGE_NAME, version: VERSION }, { capabilities: CLIENT_CAPABILITIES });
   wireClient(client, o.wiring);
-  const conn: Conn = { client, opened, caps: {} };
-  client.onclose = () => o.lost(conn);
+  const child = opened.child;
+  const lane = child ? new RawLane((line) => child.sendRaw(line)) : undefined;
+  if (child && lane) child.tap = (line) => lane.take(line);
+  const conn: Conn = { client, opened, caps: {}, lane };
+  client.onclose = () => {
+    lane?.failAll(opened.exitReason() ?? 'closed the connection');
+    o.lost(conn);
+  };
   client.onerror = (e) => o.log.debug(`server "${o.name}": ${e.message}`);
   try {
     await client.connect(opened.transport, { timeout: o.startTimeoutMs });

@@ -16,6 +16,7 @@ import type { HostEvent } from '../server/sources.js';
 import type { DownstreamEvents } from './client-wiring.js';
 import { connect, listAllTools, type Conn } from './connect.js';
 import { DownstreamFailure } from './errors.js';
+import type { RawLane } from './fast-lane.js';
 import { HostRoutes } from './host-route.js';
 import { junkReporter } from './junk-filter.js';
 import { Tail, backoffDelay } from './tail.js';
@@ -42,6 +43,16 @@ export interface DownstreamOptions {
   graceMs?: number;
   /** Limit for starting: initialize and the first tools/list, in ms (default 60000; not timeoutMs, which is per call). */
   startTimeoutMs?: number;
+}
+
+/** What the host side of the pass-through lane needs of one server (src/proxy/fast-path.ts). */
+export interface PassThrough {
+  lane: RawLane;
+  timeoutMs: number;
+  /** A host call starts: the server's own requests meanwhile go to that host. Returns its end. */
+  begin(caller: CallExtra): () => void;
+  succeeded(): void;
+  failure(kind: 'crashed' | 'timeout', why: string): DownstreamFailure;
 }
 
 type State =
@@ -137,6 +148,26 @@ export class Downstream {
     } finally {
       end();
     }
+  }
+
+  /**
+   * The pass-through lane, when the server is up and speaks stdio; undefined sends the caller down
+   * the ordinary path (which also restarts a server that is down).
+   */
+  passThrough(): PassThrough | undefined {
+    if (this.state.kind !== 'ready' || !this.state.conn.lane) return undefined;
+    return {
+      lane: this.state.conn.lane,
+      timeoutMs: this.timeoutMs,
+      begin: (caller) => this.routes.begin(caller),
+      succeeded: () => void (this.failures = 0),
+      failure: (kind, why) =>
+        new DownstreamFailure(
+          kind,
+          kind === 'timeout' ? `server "${this.name}" did not answer tools/call within ${this.timeoutMs} ms (timeoutMs; progress resets it)` : `server "${this.name}" ${why} during tools/call`,
+          kind === 'timeout' ? '' : this.tail.text(),
+        ),
+    };
   }
 
   /**

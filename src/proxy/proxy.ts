@@ -5,7 +5,9 @@
 // for every connected host. Resources, prompts and completions: ./forward-extras.ts. The servers'
 // own requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
 import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { AppServerOptions } from '../server/app.js';
+import type { AppServer, AppServerOptions } from '../server/app.js';
+import type { HostStdioTransport } from '../transports/host-stdio.js';
+import { FastPath } from './fast-path.js';
 import type { AppContext } from '../server/context.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import type { CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
@@ -107,6 +109,26 @@ export class McpProxy implements ToolSource, HostListener {
   /** A host became ready or changed its roots: each server decides what that means for it. */
   onHost(e: HostEvent): void {
     this.downstreams.forEach((d) => d.hostEvent(e));
+  }
+
+  /** The stdio front's pass-through lane for one session (./fast-path.ts). */
+  fastPath(app: AppServer, transport: HostStdioTransport): FastPath {
+    return new FastPath({
+      target: (name) => {
+        const entry = this.catalog.byName.get(name);
+        if (!entry) return undefined;
+        const ds = this.byName.get(entry.server)!;
+        if (this.allowlist.routes(ds.name, entry.original, entry.exposed)) return undefined;
+        const pass = ds.passThrough();
+        return pass && { pass, original: entry.original };
+      },
+      transport,
+      server: app.server,
+      host: app.host,
+      session: app.session,
+      datasetArgs: this.ctx.settings.datasetArgs,
+      log: this.ctx.log,
+    });
   }
 
   async close(): Promise<void> {

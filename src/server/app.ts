@@ -41,6 +41,8 @@ export type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification> &
 export interface AppServer {
   server: Server;
   session: WorkspaceSession;
+  /** This session's host, as sources see it. */
+  host: HostLink;
 }
 
 export interface AppServerOptions {
@@ -143,7 +145,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   }
 
   relayEvents(server, [...sources, ...resources, ...prompts, ...completions]);
-  return { server, session };
+  return { server, session, host };
 }
 
 /** The first source that claims the request (returns a promise), or undefined. */

@@ -2,11 +2,19 @@
 // (defaulting to the process's) so tests can drive it with in-memory streams.
 import type { Readable, Writable } from 'node:stream';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { HostStdioTransport } from './host-stdio.js';
 
-/** Connects `server` over stdio; resolves when the host closes stdin or the transport closes. */
-export async function serveStdio(server: Server, stdin: Readable = process.stdin, stdout: Writable = process.stdout): Promise<void> {
-  const transport = new StdioServerTransport(stdin, stdout);
+/**
+ * Connects `server` over stdio; resolves when the host closes stdin or the transport closes.
+ * `intercept` (the proxy's pass-through lane) may take messages before the server sees them.
+ */
+export async function serveStdio(
+  server: Server,
+  opts: { stdin?: Readable; stdout?: Writable; intercept?: (t: HostStdioTransport) => HostStdioTransport['intercept'] } = {},
+): Promise<void> {
+  const stdin = opts.stdin ?? process.stdin;
+  const transport = new HostStdioTransport(stdin, opts.stdout ?? process.stdout);
+  transport.intercept = opts.intercept?.(transport);
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     stdin.once('end', () => resolve());

@@ -1,0 +1,179 @@
+// The stdio front's pass-through lane (src/proxy/fast-path.ts): calls to downstream tools off the
+// routing allowlist skip the SDK in the proxy. Every case runs the same way directly against the
+// fixture and through the built CLI, and the answers must agree; the raw bytes of a response must
+// be the server's own with only the id changed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema, CreateMessageRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { onCleanup, sc, tempDir } from '../helpers.js';
+import { FIXTURE, fixtureEntry } from '../proxy/harness.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+async function proxyConfig(base: string, extra: Record<string, unknown> = {}) {
+  const config = path.join(base, 'mcp.config.json');
+  fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, routing: { tools: ['files'] }, mcpServers: { ds: fixtureEntry({ FIXTURE_OUT: path.join(base, 'out') }, extra) } }));
+  return config;
+}
+
+type Side = { client: Client; call(name: string, args?: Record<string, unknown>, opts?: object): Promise<CallToolResult> };
+
+async function connect(kind: 'direct' | 'proxy', base: string, extra: Record<string, unknown> = {}): Promise<Side> {
+  const args = kind === 'direct' ? [FIXTURE] : [CLI, 'serve', '--config', await proxyConfig(base, extra)];
+  const transport = new StdioClientTransport({ command: process.execPath, args, cwd: base, stderr: 'pipe', env: { ...(process.env as Record<string, string>), FIXTURE_OUT: path.join(base, 'out') } });
+  const client = new Client({ name: 'fast-path-test', version: '1.0.0' }, { capabilities: { sampling: {} } });
+  client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+    role: 'assistant',
+    model: 'test-model',
+    content: { type: 'text', text: `sampled: ${JSON.stringify(req.params.messages[0]?.content)}` },
+  }));
+  onCleanup(() => client.close());
+  await client.connect(transport);
+  return {
+    client,
+    call: (name, a = {}, opts = {}) => client.request({ method: 'tools/call', params: { name, arguments: a } }, CallToolResultSchema, opts) as Promise<CallToolResult>,
+  };
+}
+
+async function both(extra: Record<string, unknown> = {}) {
+  const base = await tempDir('aw-fast-');
+  fs.mkdirSync(path.join(base, 'out'));
+  const [direct, proxy] = await Promise.all([connect('direct', base), connect('proxy', base, extra)]);
+  return { base, direct, proxy };
+}
+
+/** Writes raw JSON-RPC lines to a child and collects its stdout lines. */
+async function rawSession(cmd: string[], cwd: string) {
+  const child = spawn(process.execPath, cmd, { cwd, stdio: ['pipe', 'pipe', 'ignore'] });
+  onCleanup(() => child.kill('SIGKILL'));
+  const lines: string[] = [];
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i !== -1; i = buf.indexOf('\n')) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+  const send = (o: object) => child.stdin.write(`${JSON.stringify(o)}\n`);
+  const waitId = async (id: number) => {
+    for (let i = 0; i < 400; i++) {
+      const hit = lines.find((l) => {
+        const m = JSON.parse(l);
+        return m.id === id && !('method' in m);
+      });
+      if (hit) return hit;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`no answer to ${id}`);
+  };
+  /** Every line up to and including the answer to `id`. */
+  const upTo = async (id: number) => {
+    const answer = await waitId(id);
+    return lines.slice(0, lines.indexOf(answer) + 1);
+  };
+  send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+  await waitId(1);
+  send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  return { send, waitId, upTo };
+}
+
+describe('the pass-through lane agrees with a direct call', () => {
+  it('results, isError, structuredContent, _meta and protocol errors', async () => {
+    const { direct, proxy } = await both();
+    for (const [name, args] of [
+      ['echo', { text: 'héllo ✓' }],
+      ['fail', {}],
+      ['ds__ensure_workspace', {}],
+    ] as const) {
+      const want = name === 'ds__ensure_workspace' ? await direct.call('ensure_workspace') : await direct.call(name, args);
+      expect(await proxy.call(name, args), name).toEqual(want);
+    }
+    await expect(proxy.call('bad')).rejects.toMatchObject({ code: -32602, data: { field: 'x' } });
+    await expect(direct.call('bad')).rejects.toMatchObject({ code: -32602, data: { field: 'x' } });
+  });
+
+  it('a response crosses byte for byte, only the id changed (not re-serialised)', async () => {
+    const base = await tempDir('aw-fast-raw-');
+    const RAW = fileURLToPath(new URL('../fixtures/raw-server.mjs', import.meta.url));
+    const config = path.join(base, 'raw.config.json');
+    fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, mcpServers: { raw: { command: process.execPath, args: [RAW] } } }));
+    const d = await rawSession([RAW], base);
+    const p = await rawSession([CLI, 'serve', '--config', config], base);
+    p.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' }); // as hosts do: the downstream is up after it
+    await p.waitId(2);
+    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x'.repeat(200_000) + ' "id": "aw~1"' } } };
+    d.send(call);
+    p.send(call);
+    const want = await d.waitId(7);
+    expect(want).toMatch(/^\{"jsonrpc": "2.0", "id": 7, "result"/);
+    expect(await p.waitId(7)).toBe(want);
+  });
+
+  it('progress reaches the caller under its own token', async () => {
+    const { direct, proxy } = await both();
+    for (const side of [direct, proxy]) {
+      const seen: number[] = [];
+      await side.call('slow', { steps: 4, delayMs: 5 }, { onprogress: (p: { progress: number }) => seen.push(p.progress) });
+      expect(seen).toEqual([1, 2, 3, 4]);
+    }
+  });
+
+  it('the last progress notification sent right before the result arrives before it', async () => {
+    const base = await tempDir('aw-fast-raw-');
+    const p = await rawSession([CLI, 'serve', '--config', await proxyConfig(base)], base);
+    p.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    await p.waitId(2);
+    p.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'burst', arguments: { steps: 5 }, _meta: { progressToken: 'mine' } } });
+    const lines = await p.upTo(9);
+    const progress = lines.filter((l) => l.includes('notifications/progress')).map((l) => JSON.parse(l).params);
+    expect(progress.map((x: { progress: number }) => x.progress)).toEqual([1, 2, 3, 4, 5]);
+    expect(progress.every((x: { progressToken: string }) => x.progressToken === 'mine')).toBe(true);
+  });
+
+  it('cancellation reaches the server; later calls still work', async () => {
+    const { base, proxy } = await both();
+    const ac = new AbortController();
+    const pending = proxy.call('hang', { tag: 'fast' }, { signal: ac.signal });
+    const started = path.join(base, 'out', 'started.txt');
+    await expect.poll(() => fs.existsSync(started) && fs.readFileSync(started, 'utf8'), { timeout: 5000 }).toContain('fast');
+    ac.abort('user pressed stop');
+    await expect(pending).rejects.toThrow();
+    await expect.poll(() => fs.existsSync(path.join(base, 'out', 'cancelled.txt')), { timeout: 5000 }).toBe(true);
+    expect((await proxy.call('echo', { text: 'after' })).structuredContent).toEqual({ echoed: 'after' });
+  });
+
+  it('a timeout is an isError result naming timeoutMs; the server stays usable', async () => {
+    const { proxy } = await both({ timeoutMs: 300 });
+    const res = await proxy.call('hang', { tag: 't' });
+    expect(res.isError).toBe(true);
+    expect(JSON.stringify(res.content)).toMatch(/did not answer tools\/call within 300 ms/);
+    expect((await proxy.call('echo', { text: 'still here' })).structuredContent).toEqual({ echoed: 'still here' });
+  });
+
+  it('a crash mid-call is an isError result with the stderr tail; the next call restarts the server', async () => {
+    const { proxy } = await both();
+    const res = await proxy.call('crash');
+    expect(res.isError).toBe(true);
+    expect(JSON.stringify(res.content)).toContain('something broke at step 2');
+    expect((await proxy.call('echo', { text: 'back' })).structuredContent).toEqual({ echoed: 'back' });
+  });
+
+  it('the server\'s own request during the call reaches this host', async () => {
+    const { direct, proxy } = await both();
+    const args = { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 5 } };
+    expect(await proxy.call('ask_client', args)).toEqual(await direct.call('ask_client', args));
+  });
+
+  it('a dataset named in the arguments becomes the current workspace before the answer', async () => {
+    const { proxy } = await both();
+    await proxy.call('echo', { text: 'x', csv_path: '/data/penguins.csv' } as never);
+    const info = sc(await proxy.call('get_workspace_info'));
+    expect(info.dataset).toBe('penguins');
+  });
+});
