@@ -2,12 +2,11 @@
 // their protocol channel, so such lines would break the parse; they are dropped here and reported,
 // not fatal. The stream is split into lines of bytes (src/transports/lines.ts); a line is passed on
 // when it looks like a JSON-RPC message, and junk glued in front of a message on the same line
-// ("Loading…{"jsonrpc":…}") is cut off. Lines stay bytes, so a large message is never decoded here.
+// ("Loading…{"result":…}") is cut off. Lines stay bytes, so a large message is never decoded here.
 import { LineSplitter } from '../transports/lines.js';
 
 export type LineVerdict = { kind: 'message'; line: Buffer } | { kind: 'junk'; text: string } | { kind: 'salvaged'; junk: string; line: Buffer };
 
-const MESSAGE_START = Buffer.from('{"jsonrpc"');
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** Pure: what one line (without its newline) is. */
@@ -15,7 +14,10 @@ export function classifyLine(raw: Buffer): LineVerdict {
   let start = raw.subarray(0, 3).equals(BOM) ? 3 : 0;
   while (start < raw.length && (raw[start] === 0x20 || raw[start] === 0x09)) start++;
   if (raw[start] === 0x7b) return { kind: 'message', line: raw.subarray(start) };
-  const at = raw.indexOf(MESSAGE_START, start);
+  // The junk may be glued to any message layout: SDK servers write `{"result":…,"jsonrpc":…}`, so
+  // the message starts at the first `{`; a line that is junk all along then fails the parse and
+  // is reported as junk there.
+  const at = raw.indexOf(0x7b, start);
   if (at > 0) return { kind: 'salvaged', junk: raw.subarray(0, at).toString('utf8'), line: raw.subarray(at) };
   return { kind: 'junk', text: raw.toString('utf8') };
 }

@@ -11,6 +11,7 @@ describe('classifyLine', () => {
     ['Loading model...', { kind: 'junk', text: 'Loading model...' }],
     ['[1, 2]', { kind: 'junk', text: '[1, 2]' }],
     ['50%{"jsonrpc":"2.0","id":2}', { kind: 'salvaged', junk: '50%', line: '{"jsonrpc":"2.0","id":2}' }],
+    ['\r 90% |####|{"result":{},"jsonrpc":"2.0","id":3}', { kind: 'salvaged', junk: '\r 90% |####|', line: '{"result":{},"jsonrpc":"2.0","id":3}' }],
   ])('%j', (line, want) => expect(text(classifyLine(Buffer.from(line)))).toEqual(want));
 });
 
