@@ -1,9 +1,11 @@
 // What get_workspace_info (and the `info` command) report about a run. Read-only: it never makes
-// a folder, and it never follows a symlink while counting.
+// a folder, and it never follows a symlink while counting. Counts come from the run's counts index
+// (src/workspace/index.ts), which re-reads exactly the folders that changed; `recent` reads only
+// the newest manifests; `runs` lists run names without statting every run.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SUBDIRS, type ManifestEntry, type RunTarget } from '../routing/types.js';
-import { readManifests } from '../workspace/manifest.js';
+import type { RunTarget } from '../routing/types.js';
+import { recentEntries } from '../workspace/manifest.js';
 import type { Workspaces } from '../workspace/layout.js';
 import type { InfoOut } from './schemas.js';
 
@@ -42,16 +44,8 @@ export async function describeRun(
   if (!run) {
     return { active: false, ...common, dataset: null, run_id: null, workspace_root: null, subdirs: null, latest: null, counts: {}, bytes: 0, runs: [], recent: [] };
   }
-  const counts: Record<string, number> = {};
-  let bytes = 0;
-  for (const s of SUBDIRS) {
-    const c = await countFiles(run.subdirs[s]);
-    counts[s] = c.files;
-    bytes += c.bytes;
-  }
-  const runs = (await workspaces.listRuns(run.dataset)).reverse().slice(0, RECENT_RUNS);
-  const manifests = await readManifests(run.runDir);
-  const recent: ManifestEntry[] = manifests.flatMap((m) => m.entries).slice(-RECENT_ENTRIES);
+  const [stats, runs, latest] = await Promise.all([workspaces.index.counts(run.runDir), workspaces.recentRuns(run.dataset, RECENT_RUNS), workspaces.latest(run.dataset)]);
+  const recent = await recentEntries(run.runDir, RECENT_ENTRIES, stats.manifests);
   return {
     active: true,
     ...common,
@@ -59,9 +53,9 @@ export async function describeRun(
     run_id: run.runId,
     workspace_root: run.runDir,
     subdirs: run.subdirs,
-    latest: (await workspaces.latest(run.dataset)) ?? null,
-    counts,
-    bytes,
+    latest: latest ?? null,
+    counts: stats.counts,
+    bytes: stats.bytes,
     runs,
     recent,
   };

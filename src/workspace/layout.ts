@@ -4,10 +4,27 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SUBDIRS, type RunTarget, type Subdir } from '../routing/types.js';
 import { systemClock, type Clock } from '../time.js';
-import { compareRunIds, datasetSlug, isRunId, runIdFor } from './slug.js';
+import { compareRunIds, datasetSlug, isRunId, RUN_ID_RE, runIdFor } from './slug.js';
+import { RunIndex, type RunIndexOptions } from './index.js';
 import { readLatest, writeLatest } from './latest.js';
 
 const MAX_RUNS_PER_SECOND = 10_000;
+
+/** Sort key of a run id (stamp, then numeric suffix; a bare stamp is suffix 1), computed once per id. */
+function runKey(id: string): string | undefined {
+  const m = RUN_ID_RE.exec(id);
+  return m ? `${m[1]}_${String(Number(m[2] ?? 1)).padStart(16, '0')}` : undefined;
+}
+
+/** Run ids among `names`, newest first (by key, not by comparing ids pairwise with a regex). */
+function runIdsNewestFirst(names: string[]): string[] {
+  const keyed: [string, string][] = [];
+  for (const n of names) {
+    const k = runKey(n);
+    if (k !== undefined) keyed.push([k, n]);
+  }
+  return keyed.sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0)).map((e) => e[1]);
+}
 
 export class WorkspaceError extends Error {
   override name = 'WorkspaceError';
@@ -18,13 +35,15 @@ export class Workspaces {
     /** Absolute real path of the workspaces root. */
     readonly root: string,
     private readonly clock: Clock,
+    /** File counts per run folder, kept valid by stat checks (see ./index.ts). */
+    readonly index: RunIndex,
   ) {}
 
   /** Opens (creating if needed) a workspaces root. The root is resolved once, symlinks included. */
-  static async open(root: string, clock: Clock = systemClock, opts: { create?: boolean } = {}): Promise<Workspaces> {
+  static async open(root: string, clock: Clock = systemClock, opts: { create?: boolean; index?: RunIndexOptions } = {}): Promise<Workspaces> {
     if (opts.create ?? true) await fs.mkdir(root, { recursive: true });
     else if (!(await fs.stat(root).catch(() => undefined))?.isDirectory()) throw new WorkspaceError(`no workspaces at ${root}`);
-    return new Workspaces(await fs.realpath(root), clock);
+    return new Workspaces(await fs.realpath(root), clock, new RunIndex(opts.index));
   }
 
   /**
@@ -81,10 +100,22 @@ export class Workspaces {
   async listRuns(slug: string): Promise<string[]> {
     const dsDir = path.join(this.root, slug);
     const names = await fs.readdir(dsDir, { withFileTypes: true }).catch(() => []);
-    return names
-      .filter((d) => d.isDirectory() && isRunId(d.name))
-      .map((d) => d.name)
-      .sort(compareRunIds);
+    return runIdsNewestFirst(names.filter((d) => d.isDirectory()).map((d) => d.name)).reverse();
+  }
+
+  /**
+   * The newest `n` run ids of a dataset, newest first. Lists names only and stats just the
+   * candidates, so a dataset of 10k runs costs one readdir, not 10k stats.
+   */
+  async recentRuns(slug: string, n: number): Promise<string[]> {
+    const dsDir = path.join(this.root, slug);
+    const ids = runIdsNewestFirst(await fs.readdir(dsDir).catch(() => [] as string[]));
+    const out: string[] = [];
+    for (const id of ids) {
+      if (out.length >= n) break;
+      if ((await fs.lstat(path.join(dsDir, id)).catch(() => undefined))?.isDirectory()) out.push(id);
+    }
+    return out;
   }
 
   /** Dataset slugs present under the root. */
@@ -105,14 +136,13 @@ export class Workspaces {
    * pointer; every writer re-lists after its own write and corrects it, so the last check wins.
    */
   private async pointLatestAtNewest(dsDir: string, ours: string): Promise<void> {
+    const slug = path.basename(dsDir);
     let want = ours;
     for (let i = 0; i < 5; i++) {
-      const runs = await this.listRuns(path.basename(dsDir));
-      const newest = runs[runs.length - 1] ?? want;
+      const newest = (await this.recentRuns(slug, 1))[0] ?? want;
       want = compareRunIds(newest, want) > 0 ? newest : want;
       await writeLatest(dsDir, want);
-      const after = await this.listRuns(path.basename(dsDir));
-      if (after[after.length - 1] === want) return;
+      if ((await this.recentRuns(slug, 1))[0] === want) return;
     }
   }
 }

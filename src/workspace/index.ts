@@ -1,0 +1,229 @@
+// The counts index of a run: per folder, how many files and bytes it holds, so get_workspace_info
+// does not walk 100k files on every call. It is a cache, never a source of truth:
+//
+// - Every folder's record carries the folder's identity and mtime/ctime (ns) from a stat taken
+//   *before* its listing was read. A reader stats every recorded folder and re-reads any folder
+//   whose stat differs: adding, removing or renaming an entry always changes its folder's mtime,
+//   and ctime cannot be set back by `touch`.
+// - A folder whose mtime falls within RACY_MS of the scan is "racy" (it may change again within
+//   the same timestamp tick, unseen): it is re-read on every call until it has been quiet for a
+//   while. Files whose mtime is that recent may still be growing: their sizes are re-read on every
+//   call rather than cached.
+// - So any number of writers (our router, tools writing into the run, other processes) may work
+//   concurrently with no lock: a record is only trusted while its folder is provably unchanged.
+//   Writes of the persisted copy are whole-file renames; the last one wins and any of them is valid.
+//
+// One limit, shared with every stat-based cache: a file rewritten in place long after it was last
+// written, with no entry of its folder added, removed or renamed, keeps its old size in `bytes`
+// until its folder next changes. Counts are always exact.
+import { createHash, randomBytes } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SUBDIRS, type Subdir } from '../routing/types.js';
+import { manifestKey, newestManifestNames } from './manifest.js';
+
+/** A folder changed this recently may change again unseen in the same timestamp tick (ms). */
+export const RACY_MS = 2_000;
+/** How many newest manifest names a manifests folder's record keeps for `recent`. */
+export const NEWEST_KEPT = 64;
+/** Runs with fewer files are cheap to rescan and are not persisted (no cache files for small runs). */
+export const PERSIST_MIN_FILES = 2_000;
+const STAT_BATCH = 128;
+
+interface DirRecord {
+  ino: string;
+  mtime: string;
+  ctime: string;
+  racy: boolean;
+  files: number;
+  /** Bytes of files that had settled when scanned. */
+  bytes: number;
+  /** Files still recent when scanned: [name, size], re-stat'ed on every read. */
+  hot: [string, number][];
+  /** Sub-folders (real folders, never symlinks). */
+  dirs: string[];
+  /** manifests/ only: manifest file names, newest first, at most NEWEST_KEPT. */
+  newest?: string[];
+  /** manifests/ only: `newest` holds every manifest of the folder. */
+  complete?: boolean;
+}
+
+interface Snapshot {
+  v: 1;
+  runDir: string;
+  dirs: Record<string, DirRecord>;
+}
+
+export interface RunCounts {
+  counts: Record<Subdir, number>;
+  bytes: number;
+  /** Manifest file names newest first; `complete` when that is all of them. */
+  manifests: { newest: string[]; complete: boolean };
+}
+
+export interface RunIndexOptions {
+  /** Where persisted snapshots live (default: the per-user cache folder); null keeps them in memory only. */
+  dir?: string | null;
+  persistMinFiles?: number;
+  now?: () => number;
+}
+
+export function defaultIndexDir(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
+  const base = process.platform === 'win32' ? (env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local')) : (env.XDG_CACHE_HOME || path.join(home, '.cache'));
+  return path.join(base, 'artifact-workspace', 'index');
+}
+
+const sameStat = (r: DirRecord, st: BigIntStats): boolean => r.ino === String(st.ino) && r.mtime === String(st.mtimeNs) && r.ctime === String(st.ctimeNs);
+
+function isRecord(v: unknown): v is DirRecord {
+  const r = v as DirRecord;
+  return (
+    typeof r === 'object' && r !== null && typeof r.ino === 'string' && typeof r.mtime === 'string' && typeof r.ctime === 'string' &&
+    typeof r.racy === 'boolean' && Number.isSafeInteger(r.files) && Number.isSafeInteger(r.bytes) && Array.isArray(r.hot) && Array.isArray(r.dirs) &&
+    r.hot.every((h) => Array.isArray(h) && typeof h[0] === 'string' && Number.isSafeInteger(h[1])) && r.dirs.every((d) => typeof d === 'string' && !d.includes('/') && d !== '..' && d !== '.') &&
+    (r.newest === undefined || (Array.isArray(r.newest) && r.newest.every((n) => typeof n === 'string' && manifestKey(n) !== undefined)))
+  );
+}
+
+/** Per-process cache of run snapshots, backed by a per-user folder so a new process starts warm. */
+export class RunIndex {
+  private readonly memory = new Map<string, Snapshot>();
+  private readonly dir: string | null;
+  private readonly persistMin: number;
+  private readonly now: () => number;
+
+  constructor(opts: RunIndexOptions = {}) {
+    this.dir = opts.dir === undefined ? defaultIndexDir() : opts.dir;
+    this.persistMin = opts.persistMinFiles ?? PERSIST_MIN_FILES;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Recursive file counts per subfolder, total bytes and the newest manifest names of a run. */
+  async counts(runDir: string): Promise<RunCounts> {
+    const old = this.memory.get(runDir) ?? (await this.load(runDir));
+    const next: Snapshot = { v: 1, runDir, dirs: {} };
+    const t0 = this.now();
+    let changed = !old;
+    const perSubdir = new Map<Subdir, number>();
+    let bytes = 0;
+    // Folders are visited in parallel per subfolder; each one's records are independent.
+    await Promise.all(
+      SUBDIRS.map(async (s) => {
+        const stack = [s as string];
+        let n = 0;
+        while (stack.length) {
+          const rel = stack.pop()!;
+          const abs = path.join(runDir, rel);
+          // A stat before the listing: a change after it moves the mtime past what we record.
+          const st = await fs.lstat(abs, { bigint: true }).catch(() => undefined);
+          if (!st?.isDirectory()) {
+            if (old?.dirs[rel]) changed = true;
+            continue;
+          }
+          let rec = old?.dirs[rel];
+          if (!rec || rec.racy || !sameStat(rec, st)) {
+            rec = await scanDir(abs, st, t0, rel === 'manifests');
+            changed = true;
+          }
+          next.dirs[rel] = rec;
+          n += rec.files;
+          // Awaited before `bytes` is read: `bytes += x + await y` would lose the other walks' sums.
+          const hot = await hotBytes(abs, rec.hot);
+          bytes += rec.bytes + hot;
+          for (const d of rec.dirs) stack.push(`${rel}/${d}`);
+        }
+        perSubdir.set(s, n);
+      }),
+    );
+    // In SUBDIRS order whatever order the walks finished in: the JSON a client sees is stable.
+    const counts = Object.fromEntries(SUBDIRS.map((s) => [s, perSubdir.get(s) ?? 0])) as Record<Subdir, number>;
+    const files = [...perSubdir.values()].reduce((a, b) => a + b, 0);
+    if (old && Object.keys(old.dirs).length !== Object.keys(next.dirs).length) changed = true;
+    this.memory.set(runDir, next);
+    if (changed && this.dir && files >= this.persistMin) await this.save(next);
+    const m = next.dirs.manifests;
+    return { counts, bytes, manifests: { newest: m?.newest ?? [], complete: m?.complete ?? true } };
+  }
+
+  /** Forgets a run (after a prune, or in tests). */
+  forget(runDir: string): void {
+    this.memory.delete(runDir);
+  }
+
+  private file(runDir: string): string {
+    return path.join(this.dir!, `${createHash('sha256').update(runDir).digest('hex').slice(0, 32)}.json`);
+  }
+
+  private async load(runDir: string): Promise<Snapshot | undefined> {
+    if (!this.dir) return undefined;
+    try {
+      const v = JSON.parse(await fs.readFile(this.file(runDir), 'utf8')) as Snapshot;
+      // The cache folder is ours but not trusted blindly: anything malformed is ignored.
+      if (v?.v !== 1 || v.runDir !== runDir || typeof v.dirs !== 'object' || v.dirs === null) return undefined;
+      return Object.values(v.dirs).every(isRecord) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Best effort: a cache that cannot be written only costs the next process a rescan. */
+  private async save(s: Snapshot): Promise<void> {
+    const final = this.file(s.runDir);
+    const tmp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await fs.mkdir(this.dir!, { recursive: true, mode: 0o700 });
+      await fs.writeFile(tmp, JSON.stringify(s), { flag: 'wx', mode: 0o600 });
+      await fs.rename(tmp, final);
+    } catch {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+}
+
+async function hotBytes(dir: string, hot: [string, number][]): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < hot.length; i += STAT_BATCH) {
+    const stats = await Promise.all(hot.slice(i, i + STAT_BATCH).map(([name]) => fs.lstat(path.join(dir, name)).catch(() => undefined)));
+    for (const st of stats) n += st?.isFile() ? st.size : 0;
+  }
+  return n;
+}
+
+async function scanDir(abs: string, st: BigIntStats, t0: number, manifests: boolean): Promise<DirRecord> {
+  const rec: DirRecord = {
+    ino: String(st.ino),
+    mtime: String(st.mtimeNs),
+    ctime: String(st.ctimeNs),
+    racy: Number(st.mtimeNs / 1_000_000n) >= t0 - RACY_MS || Number(st.ctimeNs / 1_000_000n) >= t0 - RACY_MS,
+    files: 0,
+    bytes: 0,
+    hot: [],
+    dirs: [],
+  };
+  const entries = await fs.readdir(abs, { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  for (const d of entries) {
+    if (d.isDirectory()) rec.dirs.push(d.name);
+    else if (d.isFile()) files.push(d.name);
+  }
+  rec.files = files.length;
+  // Sizes in bounded parallel batches: a cold scan of 100k files is syscall-bound, not CPU-bound.
+  for (let i = 0; i < files.length; i += STAT_BATCH) {
+    const batch = files.slice(i, i + STAT_BATCH);
+    const stats = await Promise.all(batch.map((n) => fs.lstat(path.join(abs, n)).catch(() => undefined)));
+    stats.forEach((fst, j) => {
+      if (!fst) return;
+      if (fst.mtimeMs >= t0 - RACY_MS || fst.ctimeMs >= t0 - RACY_MS) rec.hot.push([batch[j]!, fst.size]);
+      else rec.bytes += fst.size;
+    });
+  }
+  const names = manifests ? files : [];
+  if (manifests) {
+    const all = newestManifestNames(names, Number.POSITIVE_INFINITY);
+    rec.newest = all.slice(0, NEWEST_KEPT);
+    rec.complete = all.length <= NEWEST_KEPT;
+  }
+  return rec;
+}
