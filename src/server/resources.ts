@@ -2,7 +2,7 @@
 // resource_link blocks carry). Listing is paged with an opaque cursor and never follows symlinks;
 // reads are contained: a URI must resolve, lexically and through symlinks, inside the root.
 import fs from 'node:fs/promises';
-import { constants as C } from 'node:fs';
+import { constants as C, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import mime from 'mime-types';
@@ -29,38 +29,57 @@ export function mimeOf(file: string): string {
   return mime.lookup(file) || 'application/octet-stream';
 }
 
+/** Listings fetched ahead of the walk: enough to keep the thread pool busy, few enough to waste little. */
+const LOOKAHEAD = 8;
+
 /**
  * One page of files under `root` in a stable order (sorted names, depth first), starting after
  * `after`. Subtrees wholly before the cursor are skipped without being read, so a page costs about
- * its own size, not the size of the whole tree.
+ * its own size, not the size of the whole tree. The next few sibling folders are listed while the
+ * current one is walked (a page of small runs is thousands of small readdirs, not CPU work).
  */
 export async function listPage(root: string, after: string[] | undefined, limit: number): Promise<{ files: { rel: string; size: number }[]; more: boolean }> {
-  const files: { rel: string; size: number }[] = [];
+  const found: { rel: string[]; abs: string }[] = [];
   let more = false;
+  const listings = new Map<string, Promise<Dirent[]>>();
+  const list = (dir: string): Promise<Dirent[]> => {
+    let p = listings.get(dir);
+    if (!p) {
+      p = fs
+        .readdir(dir, { withFileTypes: true })
+        .catch(() => [] as Dirent[])
+        .then((ds) => ds.filter((d) => !HIDDEN.test(d.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+      listings.set(dir, p);
+    }
+    return p;
+  };
   const walk = async (rel: string[], bound: string[] | undefined): Promise<boolean> => {
     const dir = path.join(root, ...rel);
-    const names = (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => !HIDDEN.test(d.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const d of names) {
+    const names = await list(dir);
+    listings.delete(dir);
+    for (const [i, d] of names.entries()) {
       const head = bound?.[0];
       if (head !== undefined && d.name < head) continue;
       const childBound = head !== undefined && d.name === head ? bound!.slice(1) : undefined;
       if (d.isDirectory()) {
+        for (const ahead of names.slice(i + 1, i + 1 + LOOKAHEAD)) if (ahead.isDirectory()) void list(path.join(dir, ahead.name));
         if (!(await walk([...rel, d.name], childBound))) return false;
       } else if (d.isFile()) {
         // The cursor names the last file already listed: skip it itself.
         if (childBound !== undefined && childBound.length === 0) continue;
-        if (files.length === limit) {
+        if (found.length === limit) {
           more = true;
           return false;
         }
-        const st = await fs.lstat(path.join(dir, d.name)).catch(() => undefined);
-        files.push({ rel: [...rel, d.name].join('/'), size: st?.size ?? 0 });
+        found.push({ rel: [...rel, d.name], abs: path.join(dir, d.name) });
       }
     }
     return true;
   };
   await walk([], after);
-  return { files, more };
+  // Sizes of the page's files in one parallel batch, not one round trip each.
+  const sizes = await Promise.all(found.map((f) => fs.lstat(f.abs).then((st) => st.size, () => 0)));
+  return { files: found.map((f, i) => ({ rel: f.rel.join('/'), size: sizes[i]! })), more };
 }
 
 /**
