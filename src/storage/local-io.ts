@@ -96,6 +96,8 @@ export async function copyHashed(
  * (64 KiB stream chunks cost ~30% on a 1 GiB copy) while two buffers keep memory at 4 MiB.
  */
 export const COPY_CHUNK = 2 * 1024 * 1024;
+/** Writeback is started every 64 MiB written, so the fsync before the rename has little left to do. */
+const FLUSH_EVERY = 64 * 1024 * 1024;
 
 /** Marks a promise as handled now (it is awaited later): a failure must not count as unhandled meanwhile. */
 function later<T>(p: Promise<T>): Promise<T> {
@@ -123,6 +125,8 @@ export async function copyFileHashed(
   let pos = 0;
   let cur: 0 | 1 = 0;
   let writing: Promise<void> = Promise.resolve();
+  let flushing: Promise<void> | undefined;
+  let flushedAt = 0;
   try {
     let reading: Promise<{ bytesRead: number }> = later(src.read(bufs[0], 0, COPY_CHUNK, 0));
     for (;;) {
@@ -138,12 +142,20 @@ export async function copyFileHashed(
       reading = later(src.read(bufs[cur], 0, COPY_CHUNK, pos));
       hash.update(chunk);
       writing = later(writeAt(dst, chunk, at));
+      // Start writeback of what is written so far while hashing goes on, so the final fsync
+      // finds little left to flush (one flush at a time; the copy does not wait for it).
+      if (pos - flushedAt >= FLUSH_EVERY && flushing === undefined) {
+        flushedAt = pos;
+        flushing = later(writing.then(() => dst.datasync())).finally(() => (flushing = undefined));
+      }
     }
     await writing;
+    await flushing;
     await dst.sync();
   } finally {
     // A pending write must settle before the handle closes (it is awaited above on success).
     await writing.catch(() => undefined);
+    await flushing?.catch(() => undefined);
     await dst.close().catch(() => undefined);
   }
   return { bytes: pos, sha256: hash.digest('hex') };
@@ -164,7 +176,7 @@ const CAN_CLONE = process.platform === 'linux';
  * hashed is what is stored, whatever happens to the source afterwards. Null when cloning is not
  * possible here; `dst` is then untouched (still empty) and open for the streaming copy.
  */
-export async function cloneHashed(src: FileHandle, dst: FileHandle, maxBytes: number): Promise<{ bytes: number; sha256: string } | null> {
+export async function cloneHashed(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes): Promise<{ bytes: number; sha256: string } | null> {
   if (!CAN_CLONE) return null;
   try {
     await fs.copyFile(fdPath(src), fdPath(dst), C.COPYFILE_FICLONE_FORCE);
@@ -180,14 +192,28 @@ export async function cloneHashed(src: FileHandle, dst: FileHandle, maxBytes: nu
   await dst.sync();
   const rd = await fs.open(fdPath(dst), C.O_RDONLY);
   try {
-    return await hashHandle(rd, maxBytes);
+    return await hashHandle(rd, maxBytes, reportedCap);
   } finally {
     await rd.close().catch(() => undefined);
   }
 }
 
+/** A file's bytes into a new file: cloned where possible, else copied in one pass; hashed either way. Closes `dst`. */
+export async function cloneOrCopy(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes): Promise<{ bytes: number; sha256: string }> {
+  let cloned: { bytes: number; sha256: string } | null;
+  try {
+    cloned = await cloneHashed(src, dst, maxBytes, reportedCap);
+  } catch (e) {
+    await dst.close().catch(() => undefined);
+    throw e;
+  }
+  if (!cloned) return copyFileHashed(src, dst, maxBytes, reportedCap);
+  await dst.close();
+  return cloned;
+}
+
 /** sha256 and size of an open file, read from its start; the cap stops reading early. */
-export async function hashHandle(fh: FileHandle, maxBytes = Number.POSITIVE_INFINITY): Promise<{ bytes: number; sha256: string }> {
+export async function hashHandle(fh: FileHandle, maxBytes = Number.POSITIVE_INFINITY, reportedCap = maxBytes): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   const bufs: [Buffer, Buffer] = [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
   let pos = 0;
@@ -197,7 +223,7 @@ export async function hashHandle(fh: FileHandle, maxBytes = Number.POSITIVE_INFI
   for (;;) {
     const { bytesRead } = await reading;
     if (bytesRead === 0) break;
-    if (pos + bytesRead > maxBytes) throw new StoreRefusal(sizeCapReason(maxBytes));
+    if (pos + bytesRead > maxBytes) throw new StoreRefusal(sizeCapReason(reportedCap));
     const chunk = bufs[cur].subarray(0, bytesRead);
     pos += bytesRead;
     cur = cur === 0 ? 1 : 0;

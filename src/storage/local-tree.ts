@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sizeCapReason, StoreRefusal, treeDigest, type TreeFile, type TreeResult, type TreeSource } from './store.js';
-import { copyHashed, createExclusive, hashFile, openSource, rmQuiet, sameInode, tempName } from './local-io.js';
+import { cloneOrCopy, createExclusive, hashFile, openSource, rmQuiet, sameInode, tempName } from './local-io.js';
 import { sanitiseName, variantName } from './names.js';
 
 const MAX_VARIANTS = 10_000;
@@ -105,7 +105,7 @@ export async function putTreeLocal(
 async function copyMember(f: TreeFile, dst: string, budget: number, cap: number): Promise<{ bytes: number; sha256: string }> {
   const { fh } = await openSource(f.src, f);
   try {
-    return await copyHashed(fh.createReadStream({ autoClose: false, start: 0 }), await createExclusive(dst), budget, cap);
+    return await cloneOrCopy(fh, await createExclusive(dst), budget, cap);
   } finally {
     await fh.close().catch(() => undefined);
   }

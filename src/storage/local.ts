@@ -10,7 +10,7 @@ import {
   type ArtifactStore, type ByteSource, type PutOptions, type PutResult, type TreeResult, type TreeSource,
 } from './store.js';
 import {
-  claim, copyHashed, hashFile, hashHandle, NO_HARDLINKS, openSource, openTemp, rmQuiet, sameContent, sameInode, TEMP_PREFIX, toReadable,
+  claim, cloneOrCopy, copyHashed, hashFile, hashHandle, NO_HARDLINKS, openSource, openTemp, rmQuiet, sameContent, sameInode, TEMP_PREFIX, toReadable,
 } from './local-io.js';
 import { sanitiseName, variantName } from './names.js';
 import { putTreeLocal } from './local-tree.js';
@@ -55,7 +55,8 @@ export class LocalStore implements ArtifactStore {
       const tmp = await openTemp(destDir);
       let res: PutResult;
       try {
-        const h = await copyHashed(fh.createReadStream({ autoClose: false, start: 0 }), tmp.fh, max);
+        // A clone where the file system can (no data copied, no space used), else one streaming pass.
+        const h = await cloneOrCopy(fh, tmp.fh, max);
         res = await this.settle(tmp.path, destDir, safe, h);
       } finally {
         await rmQuiet(tmp.path);
