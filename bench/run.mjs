@@ -14,6 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { spawn } from 'node:child_process';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -50,6 +52,33 @@ async function connect(label, command, args) {
     await new Promise((r) => setTimeout(r, 50));
   }
   return { label, client, pid: transport.pid };
+}
+
+/** Our server with the HTTP front (proxy in front of server-everything), and a client over HTTP. */
+async function connectHttp(label, cfg) {
+  const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--port', '0', '--config', cfg], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /Streamable HTTP at (\S+)/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', () => reject(new Error(`http server exited: ${err}`)));
+  });
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  for (let i = 0; i < 100; i++) {
+    const { tools } = await client.listTools();
+    if (tools.some((t) => t.name === 'echo')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const close = client.close.bind(client);
+  client.close = async () => {
+    await close();
+    child.kill('SIGTERM');
+  };
+  return { label, client, pid: child.pid };
 }
 
 const call = (h, name, args) => h.client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: 120_000 });
@@ -99,10 +128,11 @@ async function main() {
   if (!fs.existsSync(CLI)) throw new Error('build first: npm run build');
   const big = { message: 'x'.repeat(1024 * 1024) };
   const direct = await connect('direct', process.execPath, [EVERYTHING, 'stdio']);
-  const proxy = await connect('proxy', process.execPath, [CLI, 'serve', '--config', config([])]);
-  const routed = await connect('proxy, echo allowlisted', process.execPath, [CLI, 'serve', '--config', config(['echo'])]);
+  const proxy = await connect('proxy, pass-through (echo)', process.execPath, [CLI, 'serve', '--config', config([])]);
+  const routed = await connect('proxy, allowlisted, no artifacts', process.execPath, [CLI, 'serve', '--config', config(['echo'])]);
   const naive = await connect('naive SDK proxy', process.execPath, [path.join(ROOT, 'bench/naive-proxy.mjs'), process.execPath, EVERYTHING, 'stdio']);
-  const all = [direct, proxy, routed, naive];
+  const httpFront = await connectHttp('HTTP front → stdio', config([]));
+  const all = [direct, proxy, routed, naive, httpFront];
   try {
     const res = {};
     // Interleave rounds so drift in machine load hits every subject alike.

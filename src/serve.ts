@@ -4,6 +4,7 @@ import os from 'node:os';
 import { configPathFrom, resolveSettings, type Flags, type Settings } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { downstreamSourceRoots } from './proxy/launch.js';
+import { stdioIntercept, stdioSink } from './proxy/fast-path.js';
 import { McpProxy } from './proxy/proxy.js';
 import { createAppServer, type AppServer } from './server/app.js';
 import { createContext, type AppContext } from './server/context.js';
@@ -65,7 +66,10 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
       allowedHosts: settings.allowedHosts,
       allowedOrigins: settings.allowedOrigins,
       log,
-      createSession: () => ({ server: sessionServer(ctx, proxy).server }),
+      createSession: () => {
+        const app = sessionServer(ctx, proxy);
+        return { server: app.server, fast: proxy?.fastPath(app) };
+      },
     });
     log.info(`Streamable HTTP at ${front.url}${settings.token ? ' (bearer token required)' : ''}`);
     await untilSignal();
@@ -79,7 +83,8 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
   });
   try {
     const app = sessionServer(ctx, proxy);
-    await serveStdio(app.server, { intercept: proxy && ((transport) => proxy.fastPath(app, transport).take) });
+    const fast = proxy?.fastPath(app);
+    await serveStdio(app.server, { intercept: fast && ((transport) => stdioIntercept(fast, stdioSink(transport))) });
   } finally {
     stop();
     await proxy?.close();

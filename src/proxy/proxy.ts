@@ -6,7 +6,6 @@
 // own requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
 import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AppServer, AppServerOptions } from '../server/app.js';
-import type { HostStdioTransport } from '../transports/host-stdio.js';
 import { FastPath } from './fast-path.js';
 import type { AppContext } from '../server/context.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
@@ -111,8 +110,8 @@ export class McpProxy implements ToolSource, HostListener {
     this.downstreams.forEach((d) => d.hostEvent(e));
   }
 
-  /** The stdio front's pass-through lane for one session (./fast-path.ts). */
-  fastPath(app: AppServer, transport: HostStdioTransport): FastPath {
+  /** The pass-through lane for one session (./fast-path.ts). */
+  fastPath(app: AppServer): FastPath {
     return new FastPath({
       target: (name) => {
         const entry = this.catalog.byName.get(name);
@@ -122,7 +121,6 @@ export class McpProxy implements ToolSource, HostListener {
         const pass = ds.passThrough();
         return pass && { pass, original: entry.original };
       },
-      transport,
       server: app.server,
       host: app.host,
       session: app.session,

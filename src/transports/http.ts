@@ -9,6 +9,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
+import { tapRelated, tryFast, type FastCalls } from './http-fast.js';
 import { hostAllowed, originAllowed } from './http-guard.js';
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
@@ -24,8 +25,8 @@ export interface HttpFrontOptions {
   allowedOrigins?: string[];
   idleTimeoutMs?: number;
   maxBodyBytes?: number;
-  /** A new MCP server for a new MCP session; `close` frees what it holds. */
-  createSession(): { server: Server; close?: () => Promise<void> };
+  /** A new MCP server for a new MCP session; `close` frees what it holds; `fast` is the proxy's pass-through lane. */
+  createSession(): { server: Server; close?: () => Promise<void>; fast?: FastCalls };
   log: Logger;
 }
 
@@ -38,6 +39,7 @@ export interface HttpFront {
 
 interface Session {
   transport: StreamableHTTPServerTransport;
+  fast?: FastCalls;
   close: () => Promise<void>;
   lastSeen: number;
 }
@@ -92,18 +94,20 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       const s = sessions.get(id);
       if (!s) return reject(res, 404, 'session not found (it may have expired): start a new one');
       s.lastSeen = Date.now();
+      if (s.fast && req.method === 'POST' && tryFast(s.fast, body, req, res, id)) return;
       await s.transport.handleRequest(req, res, body);
       return;
     }
     const isInit = req.method === 'POST' && (Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body));
     if (!isInit) return reject(res, 400, 'bad request: no mcp-session-id; send initialize first');
 
-    const { server, close } = opts.createSession();
+    const { server, close, fast } = opts.createSession();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (newId) => {
         sessions.set(newId, {
           transport,
+          fast,
           lastSeen: Date.now(),
           close: async () => {
             await transport.close().catch(() => {});
@@ -114,6 +118,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       },
       onsessionclosed: (closedId) => dropSession(closedId),
     });
+    if (fast) tapRelated(transport, fast);
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
   }

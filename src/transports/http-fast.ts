@@ -1,0 +1,81 @@
+// The HTTP front's side of the proxy's pass-through lane: a `tools/call` the lane takes is answered
+// here, straight onto this POST's response, without the SDK's request conversion. The answer is
+// `application/json` when the call needs nothing else, and an SSE stream as soon as it does
+// (progress, or the server's own request to the host): both are what Streamable HTTP allows for a
+// POSTed request. Messages the SDK server sends related to such a call are tapped onto the same
+// stream, so they travel with the call as they would on the ordinary path.
+import type http from 'node:http';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+
+export interface CallSink {
+  send(msg: JSONRPCMessage): Promise<void>;
+  answerRaw(line: Buffer): Promise<void>;
+  answer(msg: JSONRPCMessage): Promise<void>;
+}
+
+/** What the proxy's FastPath offers a front (src/proxy/fast-path.ts). */
+export interface FastCalls {
+  call(msg: JSONRPCRequest, sink: CallSink): boolean;
+  cancelled(p: { requestId?: RequestId; reason?: string } | undefined): boolean;
+  sinkOf(requestId: RequestId | undefined): CallSink | undefined;
+}
+
+/** Handles the POSTed message if the lane takes it; false leaves it to the SDK transport. */
+export function tryFast(fast: FastCalls, body: unknown, req: http.IncomingMessage, res: http.ServerResponse, sessionId: string): boolean {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return false;
+  const msg = body as JSONRPCMessage;
+  if (!('method' in msg)) return false;
+  if (!('id' in msg)) {
+    if (msg.method !== 'notifications/cancelled' || !fast.cancelled(msg.params as { requestId?: RequestId })) return false;
+    res.writeHead(202).end();
+    return true;
+  }
+  const request = msg as JSONRPCRequest;
+  const taken = fast.call(request, httpSink(res, sessionId, String(req.headers.accept ?? '')));
+  // A client that hangs up mid-call has cancelled it.
+  if (taken) res.once('close', () => !res.writableEnded && fast.cancelled({ requestId: request.id, reason: 'the HTTP client disconnected' }));
+  return taken;
+}
+
+function httpSink(res: http.ServerResponse, sessionId: string, accept: string): CallSink {
+  let sse = !accept.includes('application/json');
+  let started = false;
+  const start = (): void => {
+    if (started) return;
+    started = true;
+    res.writeHead(200, sse ? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'mcp-session-id': sessionId } : { 'content-type': 'application/json', 'mcp-session-id': sessionId });
+  };
+  const event = (data: string | Buffer): void => {
+    res.write('event: message\ndata: ');
+    res.write(data);
+    res.write('\n\n');
+  };
+  return {
+    async send(msg) {
+      if (!started) sse = true;
+      start();
+      if (sse && !res.writableEnded) event(JSON.stringify(msg));
+    },
+    async answerRaw(line) {
+      start();
+      if (res.writableEnded) return;
+      if (sse) {
+        event(line);
+        res.end();
+      } else res.end(line);
+    },
+    async answer(msg) {
+      await this.answerRaw(Buffer.from(JSON.stringify(msg)));
+    },
+  };
+}
+
+/** Routes the SDK server's messages related to a lane call onto that call's response. */
+export function tapRelated(transport: Transport, fast: FastCalls): void {
+  const send = transport.send.bind(transport);
+  transport.send = (msg: JSONRPCMessage, opts?: TransportSendOptions) => {
+    const sink = fast.sinkOf(opts?.relatedRequestId);
+    return sink ? sink.send(msg) : send(msg, opts);
+  };
+}
