@@ -22,7 +22,7 @@ export class RawLane {
   private readonly calls = new Map<string, LaneCall>();
   private seq = 0;
 
-  constructor(private readonly write: (line: string) => Promise<void>) {}
+  constructor(private readonly write: (line: string | Buffer) => Promise<void>) {}
 
   get size(): number {
     return this.calls.size;
@@ -30,10 +30,17 @@ export class RawLane {
 
   /** Sends a request on the lane; returns its id (also its progress token). */
   request(method: string, params: Record<string, unknown>, call: LaneCall): string {
+    return this.requestRaw((id) => {
+      const meta = { ...(params._meta as Record<string, unknown> | undefined), progressToken: id };
+      return Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } })}\n`);
+    }, call);
+  }
+
+  /** Sends a request the caller serialises itself (with this id and progress token, and its newline). */
+  requestRaw(build: (id: string) => Buffer, call: LaneCall): string {
     const id = `aw~${++this.seq}`;
     this.calls.set(id, call);
-    const meta = { ...(params._meta as Record<string, unknown> | undefined), progressToken: id };
-    this.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } })}\n`).catch((e: unknown) => {
+    this.write(build(id)).catch((e: unknown) => {
       if (this.calls.delete(id)) call.onGone(`could not be written to (${(e as Error).message})`);
     });
     return id;

@@ -8,7 +8,7 @@
 // Anything else (our own tools, allowlisted tools, a server that is down or speaks HTTP) is left
 // to the ordinary path. Each front supplies a CallSink: where this call's messages go.
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import type { CallExtra } from '../server/app.js';
 import type { HostLink } from '../server/sources.js';
@@ -16,7 +16,7 @@ import type { WorkspaceSession } from '../workspace/session.js';
 import type { PassThrough } from './downstream.js';
 import { failureResult, type DownstreamFailure } from './errors.js';
 import { spliceId } from './fast-lane.js';
-import { datasetHint } from './route-hook.js';
+import { objectSpans, valueOf } from './json-spans.js';
 import type { CallSink, FastCalls } from '../transports/http-fast.js';
 
 /**
@@ -44,22 +44,45 @@ interface Open {
   finish(): void;
 }
 
-type Params = { name?: unknown; arguments?: unknown; _meta?: { progressToken?: unknown } & Record<string, unknown> };
+type Params = { _meta?: { progressToken?: unknown } & Record<string, unknown> };
 
 export class FastPath implements FastCalls {
   private readonly open = new Map<RequestId, Open>();
 
   constructor(private readonly d: FastPathDeps) {}
 
-  /** Takes a `tools/call` request if it can go down the lane; false leaves it to the ordinary path. */
-  call(msg: JSONRPCRequest, sink: CallSink): boolean {
-    if (msg.method !== 'tools/call' || this.open.has(msg.id)) return false;
-    const params = (msg.params ?? {}) as Params;
-    if (typeof params.name !== 'string') return false;
-    const t = this.d.target(params.name);
-    if (!t) return false;
-    this.forward(msg.id, params, t.pass, t.original, sink);
-    return true;
+  /**
+   * Takes a `tools/call` request, as the bytes of its line, if it can go down the lane; false
+   * leaves it to the ordinary path (undefined; else the host's request id). Only the envelope, the tool name, `_meta` and the arguments'
+   * dataset keys are decoded; the arguments cross as the host wrote them.
+   */
+  callRaw(line: Buffer, sink: CallSink): RequestId | undefined {
+    const top = objectSpans(line);
+    if (!top || valueOf(line, top.get('method')) !== 'tools/call') return undefined;
+    const hostId = valueOf(line, top.get('id')) as RequestId | undefined;
+    const paramsAt = top.get('params');
+    if ((typeof hostId !== 'string' && typeof hostId !== 'number') || !paramsAt || this.open.has(hostId)) return undefined;
+    const members = objectSpans(line, paramsAt.start);
+    const name = valueOf(line, members?.get('name'));
+    if (!members || typeof name !== 'string') return undefined;
+    const t = this.d.target(name);
+    if (!t) return undefined;
+    const meta = valueOf(line, members.get('_meta'));
+    const argsAt = members.get('arguments');
+    const args = argsAt && objectSpans(line, argsAt.start);
+    const hint = args && this.d.datasetArgs.map((k) => valueOf(line, args.get(k))).find((v): v is string => typeof v === 'string' && v.trim() !== '');
+    const build = (laneId: string): Buffer => {
+      const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.original)}`)];
+      for (const [k, at] of members) {
+        if (k === 'name' || k === '_meta') continue;
+        parts.push(Buffer.from(`,${JSON.stringify(k)}:`), line.subarray(at.start, at.end));
+      }
+      const { progressToken: _hostToken, ...rest } = (meta ?? {}) as Record<string, unknown>;
+      parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));
+      return Buffer.concat(parts);
+    };
+    this.forward(hostId, name, hint, meta as Params['_meta'], t.pass, build, sink);
+    return hostId;
   }
 
   /** The host gave up on a call of ours: the server is told, and no answer is sent (JSON-RPC cancellation). */
@@ -73,21 +96,31 @@ export class FastPath implements FastCalls {
     return true;
   }
 
+  /** A `notifications/cancelled` line for one of our calls: handled (true), or left alone. */
+  cancelledRaw(line: Buffer): boolean {
+    // Cancellations are small; most lines are not one, and are ruled out by a byte search.
+    if (!this.open.size || line.length > 4096 || line.indexOf('notifications/cancelled') === -1) return false;
+    try {
+      const msg = JSON.parse(line.toString('utf8')) as { method?: unknown; id?: unknown; params?: { requestId?: RequestId; reason?: string } };
+      return msg.method === 'notifications/cancelled' && msg.id === undefined && this.cancelled(msg.params);
+    } catch {
+      return false;
+    }
+  }
+
   /** The sink of a call in flight, for messages the SDK server sends related to it. */
   sinkOf(requestId: RequestId | undefined): CallSink | undefined {
     return requestId === undefined ? undefined : this.open.get(requestId)?.sink;
   }
 
-  private forward(hostId: RequestId, params: Params, pass: PassThrough, original: string, sink: CallSink): void {
+  private forward(hostId: RequestId, tool: string, hint: string | undefined, meta: Params['_meta'], pass: PassThrough, build: (laneId: string) => Buffer, sink: CallSink): void {
     const { server, host, session } = this.d;
-    const args = params.arguments as Record<string, unknown> | undefined;
-    const hint = datasetHint(args, this.d.datasetArgs);
     // SPEC: a call naming a dataset makes its workspace current; settled before the answer.
     const hinted = hint === undefined ? undefined : session.ensure(hint).then(
       () => undefined,
-      (e: unknown) => this.d.log.warn(`${String(params.name)}: could not open the workspace of "${hint}": ${(e as Error).message}`),
+      (e: unknown) => this.d.log.warn(`${tool}: could not open the workspace of "${hint}": ${(e as Error).message}`),
     );
-    const { progressToken, ...meta } = params._meta ?? {};
+    const progressToken = meta?.progressToken;
     const entry: Open = { laneId: '', pass, sink, finish: () => settle() };
     // The signal is made only if something asks for it (a host-bound request): most calls never do.
     const extra = {
@@ -95,7 +128,7 @@ export class FastPath implements FastCalls {
         return (entry.abort ??= new AbortController()).signal;
       },
       requestId: hostId,
-      _meta: params._meta,
+      _meta: meta,
       host,
       sendRequest: (req, schema, opts) => server.request(req, schema, { ...opts, relatedRequestId: hostId }),
       sendNotification: (n) => server.notification(n, { relatedRequestId: hostId }),
@@ -126,7 +159,7 @@ export class FastPath implements FastCalls {
       timer.unref();
     };
     this.open.set(hostId, entry);
-    entry.laneId = pass.lane.request('tools/call', { ...params, name: original, _meta: meta }, {
+    entry.laneId = pass.lane.requestRaw(build, {
       onResponse: (line, at, endAt) => {
         pass.succeeded();
         void reply(spliceId(line, at, endAt, hostId));
@@ -146,11 +179,7 @@ export function stdioSink(t: { send(m: JSONRPCMessage): Promise<void>; sendRaw(l
   return { send: (m) => t.send(m), answerRaw: (line) => t.sendRaw(line), answer: (m) => t.send(m) };
 }
 
-/** HostStdioTransport.intercept for a fast path: calls and their cancellations. */
-export function stdioIntercept(fast: FastPath, sink: CallSink): (msg: JSONRPCMessage) => boolean {
-  return (msg) => {
-    if (!('method' in msg)) return false;
-    if ('id' in msg) return fast.call(msg as JSONRPCRequest, sink);
-    return msg.method === 'notifications/cancelled' && fast.cancelled(msg.params as { requestId?: RequestId; reason?: string });
-  };
+/** HostStdioTransport.interceptRaw for a fast path: lane calls, and cancellations of them. */
+export function stdioIntercept(fast: FastPath, sink: CallSink): (line: Buffer) => boolean {
+  return (line) => fast.callRaw(line, sink) !== undefined || fast.cancelledRaw(line);
 }

@@ -1,6 +1,6 @@
 // The stdio front's transport: MCP messages on stdin/stdout and nothing else on stdout. Like the
 // SDK's StdioServerTransport (same framing, same message validation), plus two seams the proxy's
-// fast path needs: `intercept` sees each parsed message first and may take it, and `sendRaw`
+// fast path needs: `intercept` sees each message line (bytes) first and may take it, and `sendRaw`
 // writes an already-serialized line, so a large downstream result is never decoded and re-encoded.
 import type { Readable, Writable } from 'node:stream';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
@@ -14,8 +14,8 @@ export class HostStdioTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
-  /** Sees each message before the SDK server; returns true when it has taken it. */
-  intercept?: (message: JSONRPCMessage) => boolean;
+  /** Sees each message line, as bytes, before it is parsed; returns true when it has taken it. */
+  intercept?: (line: Buffer) => boolean;
   private started = false;
   private closed = false;
   private readonly lines = new LineSplitter(
@@ -41,6 +41,7 @@ export class HostStdioTransport implements Transport {
   }
 
   private deliver(line: Buffer): void {
+    if (this.intercept?.(line)) return;
     let msg: JSONRPCMessage;
     try {
       msg = deserializeMessage(line.toString('utf8'));
@@ -48,7 +49,6 @@ export class HostStdioTransport implements Transport {
       this.onerror?.(e as Error);
       return;
     }
-    if (this.intercept?.(msg)) return;
     this.onmessage?.(msg);
   }
 

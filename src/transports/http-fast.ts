@@ -6,7 +6,7 @@
 // stream, so they travel with the call as they would on the ordinary path.
 import type http from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 export interface CallSink {
   send(msg: JSONRPCMessage): Promise<void>;
@@ -16,26 +16,24 @@ export interface CallSink {
 
 /** What the proxy's FastPath offers a front (src/proxy/fast-path.ts). */
 export interface FastCalls {
-  call(msg: JSONRPCRequest, sink: CallSink): boolean;
+  /** The host's request id when the lane took the call. */
+  callRaw(line: Buffer, sink: CallSink): RequestId | undefined;
   cancelled(p: { requestId?: RequestId; reason?: string } | undefined): boolean;
+  cancelledRaw(line: Buffer): boolean;
   sinkOf(requestId: RequestId | undefined): CallSink | undefined;
 }
 
-/** Handles the POSTed message if the lane takes it; false leaves it to the SDK transport. */
-export function tryFast(fast: FastCalls, body: unknown, req: http.IncomingMessage, res: http.ServerResponse, sessionId: string): boolean {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return false;
-  const msg = body as JSONRPCMessage;
-  if (!('method' in msg)) return false;
-  if (!('id' in msg)) {
-    if (msg.method !== 'notifications/cancelled' || !fast.cancelled(msg.params as { requestId?: RequestId })) return false;
+/** Handles the POSTed body (bytes) if the lane takes it; false leaves it to the SDK transport. */
+export function tryFast(fast: FastCalls, body: Buffer, req: http.IncomingMessage, res: http.ServerResponse, sessionId: string): boolean {
+  if (fast.cancelledRaw(body)) {
     res.writeHead(202).end();
     return true;
   }
-  const request = msg as JSONRPCRequest;
-  const taken = fast.call(request, httpSink(res, sessionId, String(req.headers.accept ?? '')));
+  const requestId = fast.callRaw(body, httpSink(res, sessionId, String(req.headers.accept ?? '')));
+  if (requestId === undefined) return false;
   // A client that hangs up mid-call has cancelled it.
-  if (taken) res.once('close', () => !res.writableEnded && fast.cancelled({ requestId: request.id, reason: 'the HTTP client disconnected' }));
-  return taken;
+  res.once('close', () => !res.writableEnded && fast.cancelled({ requestId, reason: 'the HTTP client disconnected' }));
+  return true;
 }
 
 function httpSink(res: http.ServerResponse, sessionId: string, accept: string): CallSink {

@@ -76,10 +76,21 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       if (!m || !timingSafeEqual(digest(m[1]!.trim()), tokenDigest)) return reject(res, 401, 'unauthorized: a bearer token is required', { 'www-authenticate': 'Bearer' });
     }
 
-    let body: unknown;
+    let raw: Buffer | undefined;
     if (req.method === 'POST') {
-      const raw = await readBody(req, maxBody);
-      if (raw === 'too-large') return reject(res, 413, `request body larger than ${maxBody} bytes`);
+      const got = await readBody(req, maxBody);
+      if (got === 'too-large') return reject(res, 413, `request body larger than ${maxBody} bytes`);
+      raw = got;
+    }
+    const sid = req.headers['mcp-session-id'];
+    const id = Array.isArray(sid) ? sid[0] : sid;
+    const s = id ? sessions.get(id) : undefined;
+    if (id && !s) return reject(res, 404, 'session not found (it may have expired): start a new one');
+    // A pass-through call is answered from its bytes, before anything parses them.
+    if (s?.fast && raw && tryFast(s.fast, raw, req, res, id!)) return;
+
+    let body: unknown;
+    if (raw) {
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
@@ -87,14 +98,8 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
         return void res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }));
       }
     }
-
-    const sid = req.headers['mcp-session-id'];
-    const id = Array.isArray(sid) ? sid[0] : sid;
-    if (id) {
-      const s = sessions.get(id);
-      if (!s) return reject(res, 404, 'session not found (it may have expired): start a new one');
+    if (s) {
       s.lastSeen = Date.now();
-      if (s.fast && req.method === 'POST' && tryFast(s.fast, body, req, res, id)) return;
       await s.transport.handleRequest(req, res, body);
       return;
     }

@@ -29,7 +29,7 @@ describe('edgeId: our id as the value of a top-level "id" near either end of a l
 describe('RawLane', () => {
   function lane() {
     const written: string[] = [];
-    const l = new RawLane(async (s) => void written.push(s));
+    const l = new RawLane(async (s) => void written.push(s.toString()));
     const got: { line?: string; progress: unknown[]; gone?: string } = { progress: [] };
     const id = l.request('tools/call', { name: 'echo', _meta: { k: 1 } }, {
       onResponse: (line, at, end) => (got.line = spliceId(line, at, end, 5).toString()),

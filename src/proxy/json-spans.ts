@@ -1,0 +1,112 @@
+// Where the members of a JSON object sit in its bytes, without decoding it. The pass-through lane
+// reads a request's id, method, tool name and arguments' keys from these spans and rebuilds the
+// request around the untouched bytes of the arguments, so a 1 MB argument is copied, never parsed
+// or re-encoded. Strings are skipped with a native byte search for the closing quote; nested
+// values by bracket depth. Pure; undefined for anything that is not a well-formed object.
+
+export interface Span {
+  /** Offsets of the member's value: bytes [start, end). */
+  start: number;
+  end: number;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function skipWs(b: Buffer, i: number): number {
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+    i++;
+  }
+  return i;
+}
+
+/** Index just past the string that opens at `i` (a quote), or -1. */
+function skipString(b: Buffer, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const q = b.indexOf(QUOTE, j);
+    if (q === -1) return -1;
+    let k = q - 1;
+    while (k > i && b[k] === BACKSLASH) k--;
+    // An even number of backslashes before the quote: it is not escaped.
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    j = q + 1;
+  }
+}
+
+/** Index just past the value that starts at `i`, or -1. */
+export function skipValue(b: Buffer, i: number): number {
+  const c = b[i];
+  if (c === QUOTE) return skipString(b, i);
+  if (c === 0x7b || c === 0x5b) {
+    let depth = 0;
+    let j = i;
+    while (j < b.length) {
+      const d = b[j]!;
+      if (d === QUOTE) {
+        j = skipString(b, j);
+        if (j === -1) return -1;
+        continue;
+      }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if (d === 0x7d || d === 0x5d) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+      j++;
+    }
+    return -1;
+  }
+  // A number, true, false or null: up to the next delimiter.
+  let j = i;
+  while (j < b.length) {
+    const d = b[j]!;
+    if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x09 || d === 0x0a || d === 0x0d) break;
+    j++;
+  }
+  return j > i ? j : -1;
+}
+
+/** The members of the object at `start` (keys decoded; values as spans), or undefined. */
+export function objectSpans(b: Buffer, start = 0): Map<string, Span> | undefined {
+  let i = skipWs(b, start);
+  if (b[i] !== 0x7b) return undefined;
+  const out = new Map<string, Span>();
+  i = skipWs(b, i + 1);
+  if (b[i] === 0x7d) return out;
+  for (;;) {
+    if (b[i] !== QUOTE) return undefined;
+    const keyEnd = skipString(b, i);
+    if (keyEnd === -1) return undefined;
+    let key: string;
+    try {
+      key = JSON.parse(b.toString('utf8', i, keyEnd)) as string;
+    } catch {
+      return undefined;
+    }
+    i = skipWs(b, keyEnd);
+    if (b[i] !== 0x3a) return undefined;
+    const vStart = skipWs(b, i + 1);
+    const vEnd = skipValue(b, vStart);
+    if (vEnd === -1) return undefined;
+    out.set(key, { start: vStart, end: vEnd });
+    i = skipWs(b, vEnd);
+    if (b[i] === 0x2c) {
+      i = skipWs(b, i + 1);
+      continue;
+    }
+    return b[i] === 0x7d ? out : undefined;
+  }
+}
+
+/** A member's value decoded (for small members only: ids, names, _meta). */
+export function valueOf(b: Buffer, s: Span | undefined): unknown {
+  if (!s) return undefined;
+  try {
+    return JSON.parse(b.toString('utf8', s.start, s.end));
+  } catch {
+    return undefined;
+  }
+}
