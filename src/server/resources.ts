@@ -14,7 +14,7 @@ import type { ResourceSource, SourceEvent } from './sources.js';
 export const PAGE_SIZE = 500;
 export const MAX_READ_BYTES = 64 * 1024 ** 2;
 // Temp names of the store and the latest pointer: never resources.
-const HIDDEN = /^\.(aw-tmp-|latest-)/;
+const HIDDEN = /^\.(aw-tmp-|aw-index$|latest-)/;
 const TEXTUAL = /^(text\/|application\/(json|xml|yaml|x-yaml|javascript|x-ndjson|csv|sql|toml)|.*\+(json|xml)$)/;
 
 /** Opaque cursor: the relative path of the last resource on the previous page. */

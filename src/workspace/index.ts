@@ -19,7 +19,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { SUBDIRS, type Subdir } from '../routing/types.js';
 import { manifestKey, newestManifestNames } from './manifest.js';
@@ -64,15 +63,10 @@ export interface RunCounts {
 }
 
 export interface RunIndexOptions {
-  /** Where persisted snapshots live (default: the per-user cache folder); null keeps them in memory only. */
+  /** Where persisted snapshots live (Workspaces puts them in `{root}/.aw-index`); null keeps them in memory only. */
   dir?: string | null;
   persistMinFiles?: number;
   now?: () => number;
-}
-
-export function defaultIndexDir(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
-  const base = process.platform === 'win32' ? (env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local')) : (env.XDG_CACHE_HOME || path.join(home, '.cache'));
-  return path.join(base, 'artifact-workspace', 'index');
 }
 
 const sameStat = (r: DirRecord, st: BigIntStats): boolean => r.ino === String(st.ino) && r.mtime === String(st.mtimeNs) && r.ctime === String(st.ctimeNs);
@@ -87,7 +81,7 @@ function isRecord(v: unknown): v is DirRecord {
   );
 }
 
-/** Per-process cache of run snapshots, backed by a per-user folder so a new process starts warm. */
+/** Per-process cache of run snapshots, backed by a folder so a new process starts warm. */
 export class RunIndex {
   private readonly memory = new Map<string, Snapshot>();
   private readonly dir: string | null;
@@ -95,7 +89,7 @@ export class RunIndex {
   private readonly now: () => number;
 
   constructor(opts: RunIndexOptions = {}) {
-    this.dir = opts.dir === undefined ? defaultIndexDir() : opts.dir;
+    this.dir = opts.dir ?? null;
     this.persistMin = opts.persistMinFiles ?? PERSIST_MIN_FILES;
     this.now = opts.now ?? Date.now;
   }
@@ -174,6 +168,8 @@ export class RunIndex {
     const tmp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await fs.mkdir(this.dir!, { recursive: true, mode: 0o700 });
+      // Never let a symlink planted in the folder's place redirect the write.
+      if ((await fs.lstat(this.dir!)).isSymbolicLink()) return;
       await fs.writeFile(tmp, JSON.stringify(s), { flag: 'wx', mode: 0o600 });
       await fs.rename(tmp, final);
     } catch {

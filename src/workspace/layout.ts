@@ -26,6 +26,9 @@ function runIdsNewestFirst(names: string[]): string[] {
   return keyed.sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0)).map((e) => e[1]);
 }
 
+/** The counts-index cache folder inside the root. */
+export const INDEX_DIR = '.aw-index';
+
 export class WorkspaceError extends Error {
   override name = 'WorkspaceError';
 }
@@ -43,7 +46,10 @@ export class Workspaces {
   static async open(root: string, clock: Clock = systemClock, opts: { create?: boolean; index?: RunIndexOptions } = {}): Promise<Workspaces> {
     if (opts.create ?? true) await fs.mkdir(root, { recursive: true });
     else if (!(await fs.stat(root).catch(() => undefined))?.isDirectory()) throw new WorkspaceError(`no workspaces at ${root}`);
-    return new Workspaces(await fs.realpath(root), clock, new RunIndex(opts.index));
+    const real = await fs.realpath(root);
+    // The index cache lives inside the root (nothing is written outside the workspaces), hidden
+    // from resources and from the dataset list by its leading dot.
+    return new Workspaces(real, clock, new RunIndex({ dir: path.join(real, INDEX_DIR), ...opts.index }));
   }
 
   /**
