@@ -6,9 +6,11 @@
 // with an isError result carrying the server's stderr, the server's own requests routed to this
 // host while the call runs, and a dataset named in the arguments made current before the answer.
 // Anything else (our own tools, allowlisted tools, a server that is down or speaks HTTP) is left
-// to the ordinary path. Each front supplies a CallSink: where this call's messages go.
+// to the ordinary path. An allowlisted tool's call takes the lane too: its answer is then decoded
+// once for the routing hook, and goes back as the server wrote it when nothing was routed.
+// Each front supplies a CallSink: where this call's messages go.
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import type { CallExtra } from '../server/app.js';
 import type { HostLink } from '../server/sources.js';
@@ -17,6 +19,8 @@ import type { PassThrough } from './downstream.js';
 import { failureResult, type DownstreamFailure } from './errors.js';
 import { spliceId } from './fast-lane.js';
 import { objectSpans, valueOf } from './json-spans.js';
+import { LOGGER_NAME, routeResult, type HookDeps } from './route-hook.js';
+import type { RunTarget } from '../routing/types.js';
 import type { CallSink, FastCalls } from '../transports/http-fast.js';
 
 /**
@@ -26,9 +30,17 @@ import type { CallSink, FastCalls } from '../transports/http-fast.js';
  */
 export type { CallSink };
 
+export interface LaneTarget {
+  pass: PassThrough;
+  original: string;
+  /** Set for an allowlisted tool: its results go through the routing hook. */
+  route?: { baseDir?: string };
+}
+
 export interface FastPathDeps {
-  /** The downstream and original name of a tool that needs no routing, if it can take the lane now. */
-  target(name: string): { pass: PassThrough; original: string } | undefined;
+  /** Where a tool's calls go when it can take the lane now (its server is up and speaks stdio). */
+  target(name: string): LaneTarget | undefined;
+  hook: HookDeps;
   server: Server;
   host: HostLink;
   session: WorkspaceSession;
@@ -71,6 +83,8 @@ export class FastPath implements FastCalls {
     const argsAt = members.get('arguments');
     const args = argsAt && objectSpans(line, argsAt.start);
     const hint = args && this.d.datasetArgs.map((k) => valueOf(line, args.get(k))).find((v): v is string => typeof v === 'string' && v.trim() !== '');
+    // Routing needs the arguments (inputs are not artifacts; `gpu: true`): decoded only then.
+    const routing = t.route && { ...t.route, tool: t.original, args: valueOf(line, argsAt) as Record<string, unknown> | undefined };
     const build = (laneId: string): Buffer => {
       const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.original)}`)];
       for (const [k, at] of members) {
@@ -81,7 +95,7 @@ export class FastPath implements FastCalls {
       parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));
       return Buffer.concat(parts);
     };
-    this.forward(hostId, name, hint, meta as Params['_meta'], t.pass, build, sink);
+    this.forward(hostId, name, hint, meta as Params['_meta'], t.pass, build, sink, routing);
     return hostId;
   }
 
@@ -94,6 +108,31 @@ export class FastPath implements FastCalls {
     o.pass.lane.cancel(o.laneId, p?.reason ?? 'cancelled by the host');
     o.finish();
     return true;
+  }
+
+  /**
+   * The routing hook on an allowlisted tool's answer (the line, id already swapped). Undefined
+   * sends the line back as it came: an error, an isError result, or nothing to route.
+   */
+  private async route(line: Buffer, r: Routing, hinted: Promise<RunTarget> | undefined): Promise<CallToolResult | undefined> {
+    let result: CallToolResult | undefined;
+    try {
+      result = (JSON.parse(line.toString('utf8')) as { result?: CallToolResult }).result;
+    } catch {
+      return undefined;
+    }
+    if (!result || typeof result !== 'object') return undefined;
+    const { session, server, log } = this.d;
+    const outcome = await routeResult(
+      { tool: r.tool, args: r.args, result, run: async () => (await hinted?.catch(() => undefined)) ?? (await session.currentRun()) ?? (await session.ensure()).run, baseDir: r.baseDir },
+      this.d.hook,
+    );
+    if (outcome.kind === 'pass') return undefined;
+    if (outcome.message) {
+      log.info(`${r.tool}: ${outcome.message}`);
+      await server.sendLoggingMessage({ level: 'info', logger: LOGGER_NAME, data: outcome.message }).catch(() => {});
+    }
+    return outcome.result;
   }
 
   /** A `notifications/cancelled` line for one of our calls: handled (true), or left alone. */
@@ -113,10 +152,20 @@ export class FastPath implements FastCalls {
     return requestId === undefined ? undefined : this.open.get(requestId)?.sink;
   }
 
-  private forward(hostId: RequestId, tool: string, hint: string | undefined, meta: Params['_meta'], pass: PassThrough, build: (laneId: string) => Buffer, sink: CallSink): void {
+  private forward(
+    hostId: RequestId,
+    tool: string,
+    hint: string | undefined,
+    meta: Params['_meta'],
+    pass: PassThrough,
+    build: (laneId: string) => Buffer,
+    sink: CallSink,
+    routing?: Routing,
+  ): void {
     const { server, host, session } = this.d;
     // SPEC: a call naming a dataset makes its workspace current; settled before the answer.
-    const hinted = hint === undefined ? undefined : session.ensure(hint).then(
+    const run = hint === undefined ? undefined : session.ensure(hint).then((e) => e.run);
+    const hinted = run?.then(
       () => undefined,
       (e: unknown) => this.d.log.warn(`${tool}: could not open the workspace of "${hint}": ${(e as Error).message}`),
     );
@@ -147,8 +196,10 @@ export class FastPath implements FastCalls {
     const reply = async (line: Buffer | undefined, failure?: DownstreamFailure): Promise<void> => {
       if (!settle()) return;
       await hinted;
-      if (line) await sink.answerRaw(line);
-      else if (failure) await sink.answer({ jsonrpc: '2.0', id: hostId, result: failureResult(failure) });
+      if (failure) return sink.answer({ jsonrpc: '2.0', id: hostId, result: failureResult(failure) });
+      const routed = line && routing ? await this.route(line, routing, run) : undefined;
+      if (routed) await sink.answer({ jsonrpc: '2.0', id: hostId, result: routed });
+      else if (line) await sink.answerRaw(line);
     };
     const arm = (): void => {
       clearTimeout(timer);
@@ -173,6 +224,8 @@ export class FastPath implements FastCalls {
     arm();
   }
 }
+
+type Routing = NonNullable<LaneTarget['route']> & { tool: string; args: Record<string, unknown> | undefined };
 
 /** The stdio front's sink: everything goes out on the one stdout, in order. */
 export function stdioSink(t: { send(m: JSONRPCMessage): Promise<void>; sendRaw(line: Buffer): Promise<void> }): CallSink {

@@ -117,10 +117,12 @@ export class McpProxy implements ToolSource, HostListener {
         const entry = this.catalog.byName.get(name);
         if (!entry) return undefined;
         const ds = this.byName.get(entry.server)!;
-        if (this.allowlist.routes(ds.name, entry.original, entry.exposed)) return undefined;
         const pass = ds.passThrough();
-        return pass && { pass, original: entry.original };
+        if (!pass) return undefined;
+        const routes = this.allowlist.routes(ds.name, entry.original, entry.exposed);
+        return { pass, original: entry.original, route: routes ? { baseDir: ds.workDir(this.opts.cwd ?? process.cwd()) } : undefined };
       },
+      hook: { route: this.ctx.routing.route, mode: this.ctx.settings.mode, log: this.ctx.log },
       server: app.server,
       host: app.host,
       session: app.session,

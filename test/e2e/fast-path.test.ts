@@ -177,3 +177,35 @@ describe('the pass-through lane agrees with a direct call', () => {
     expect(info.dataset).toBe('penguins');
   });
 });
+
+describe('allowlisted tools on the lane', () => {
+  it('routes the artifacts of the answer, tells the host, and keeps the tool\'s own content first', async () => {
+    const { base, direct, proxy } = await both();
+    const logs: string[] = [];
+    const { LoggingMessageNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    proxy.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(String(n.params.data)));
+    const res = await proxy.call('files', { csv_path: path.join(base, 'iris.csv') });
+    const own = await direct.call('files', { csv_path: path.join(base, 'iris.csv') });
+    expect(res.content.slice(0, own.content.length).map((b) => b.type)).toEqual(own.content.map((b) => b.type));
+    const links = res.content.filter((b) => b.type === 'resource_link');
+    expect(links).toHaveLength(3);
+    const meta = res._meta?.['artifact-workspace/routed'] as { entries: { dst: string }[] };
+    expect(meta.entries.map((e) => path.relative(path.join(base, 'ws'), e.dst).split(path.sep).slice(0, 1))).toEqual([['iris'], ['iris'], ['iris']]);
+    await expect.poll(() => logs).toEqual([expect.stringMatching(/^routed 3 files to iris\/\d{8}_\d{6}/)]);
+  });
+
+  it('an allowlisted answer with nothing to route crosses as the server wrote it', async () => {
+    const base = await tempDir('aw-fast-raw-');
+    const RAW = fileURLToPath(new URL('../fixtures/raw-server.mjs', import.meta.url));
+    const config = path.join(base, 'raw.config.json');
+    fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, routing: { tools: ['echo'] }, mcpServers: { raw: { command: process.execPath, args: [RAW] } } }));
+    const d = await rawSession([RAW], base);
+    const p = await rawSession([CLI, 'serve', '--config', config], base);
+    p.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    await p.waitId(2);
+    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { text: 'no artifacts here' } } };
+    d.send(call);
+    p.send(call);
+    expect(await p.waitId(7)).toBe(await d.waitId(7));
+  });
+});
