@@ -78,7 +78,41 @@ async function connectHttp(label, cfg) {
     await close();
     child.kill('SIGTERM');
   };
-  return { label, client, pid: child.pid };
+  return { label, client, pid: child.pid, url };
+}
+
+/**
+ * The same HTTP front through a minimal keep-alive client (node:http, JSON answers), to show what
+ * the server side costs apart from the SDK client's own fetch and event-stream parsing.
+ */
+async function rawHttpLatency(url, n) {
+  const { default: http } = await import('node:http');
+  const u = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let sid;
+  const post = (body) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', ...(sid && { 'mcp-session-id': sid }) } },
+        (res) => {
+          sid ??= res.headers['mcp-session-id'];
+          res.resume().on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+  await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  await post({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+  const xs = [];
+  for (let i = 0; i < n + 200; i++) {
+    const t = process.hrtime.bigint();
+    await post({ jsonrpc: '2.0', id: i + 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'hello' } } });
+    if (i >= 200) xs.push(Number(process.hrtime.bigint() - t) / 1e3);
+  }
+  agent.destroy();
+  return { p50: pct(xs, 50), p99: pct(xs, 99) };
 }
 
 const call = (h, name, args) => h.client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: 120_000 });
@@ -140,6 +174,7 @@ async function main() {
     for (const h of all) res[h.label].big = await latency(h, 30, 'echo', big);
     for (const h of all) res[h.label].tput = await throughput(h);
     for (const h of all) res[h.label].rss = rssMb(h.pid);
+    const raw = await rawHttpLatency(httpFront.url, N);
 
     const d = res.direct;
     const rows = [
@@ -165,6 +200,7 @@ async function main() {
       `| ${rows[0].join(' | ')} |`,
       `| ${rows[0].map(() => '---').join(' | ')} |`,
       ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
+      `| HTTP front → stdio, minimal keep-alive client | ${f(raw.p50)} | ${f(raw.p50 - d.lat.p50)} | ${f(raw.p99)} | | | | | |`,
       '',
     ].join('\n');
     process.stdout.write(`${md}\n`);
