@@ -1,6 +1,6 @@
 // `info` and `ls`: what get_workspace_info says, for a person (tables), or as JSON (--json).
 import path from 'node:path';
-import { describeRun, countFiles } from '../server/info.js';
+import { describeRun } from '../server/info.js';
 import type { InfoOut } from '../server/schemas.js';
 import type { Workspaces } from '../workspace/layout.js';
 import { datasetSlug } from '../workspace/slug.js';
@@ -12,6 +12,12 @@ export type Print = (s: string) => void;
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** Files and bytes of a run, from the counts index (no walk of an unchanged run). */
+async function runSize(ws: Workspaces, slug: string, runId: string): Promise<{ files: number; bytes: number }> {
+  const c = await ws.index.counts(path.join(ws.root, slug, runId));
+  return { files: Object.values(c.counts).reduce((a, b) => a + b, 0), bytes: c.bytes };
 }
 
 /** The run `info` describes: the one named, else the dataset's `latest`, else its newest. */
@@ -30,7 +36,12 @@ export async function infoCommand(ws: Workspaces, target: string | undefined, op
     const json: Record<string, unknown>[] = [];
     for (const slug of datasets) {
       const runs = await ws.listRuns(slug);
-      const size = await countFiles(path.join(ws.root, slug));
+      const size = { files: 0, bytes: 0 };
+      for (const r of runs) {
+        const c = await runSize(ws, slug, r);
+        size.files += c.files;
+        size.bytes += c.bytes;
+      }
       const latest = (await ws.latest(slug)) ?? null;
       json.push({ dataset: slug, runs: runs.length, latest, files: size.files, bytes: size.bytes });
       rows.push([slug, String(runs.length), latest ?? '-', String(size.files), humanBytes(size.bytes)]);
@@ -75,7 +86,7 @@ export async function lsCommand(ws: Workspaces, dataset: string | undefined, opt
   const rows = [['run', 'files', 'size', '']];
   const json: Record<string, unknown>[] = [];
   for (const r of runs) {
-    const c = await countFiles(path.join(ws.root, slug, r));
+    const c = await runSize(ws, slug, r);
     json.push({ run_id: r, files: c.files, bytes: c.bytes, latest: r === latest });
     rows.push([r, String(c.files), humanBytes(c.bytes), r === latest ? 'latest' : '']);
   }

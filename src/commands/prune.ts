@@ -36,7 +36,10 @@ export async function pruneCommand(ws: Workspaces, opts: { keep: number; dataset
       const dir = path.join(ws.root, plan.dataset, runId);
       const { bytes } = await countFiles(dir);
       // fs.rm removes symlinks themselves and never follows them out of the run.
-      if (!opts.dryRun) await fs.rm(dir, { recursive: true, force: true });
+      if (!opts.dryRun) {
+        await fs.rm(dir, { recursive: true, force: true });
+        await ws.index.forget(dir);
+      }
       freed += bytes;
       removed.push({ dataset: plan.dataset, run_id: runId, bytes });
       if (!opts.json) print(`${opts.dryRun ? 'would remove' : 'removed'} ${plan.dataset}/${runId}  (${humanBytes(bytes)})`);

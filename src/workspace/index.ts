@@ -141,9 +141,10 @@ export class RunIndex {
     return { counts, bytes, manifests: { newest: m?.newest ?? [], complete: m?.complete ?? true } };
   }
 
-  /** Forgets a run (after a prune, or in tests). */
-  forget(runDir: string): void {
+  /** A run was removed: drop its snapshot, in memory and on disk. */
+  async forget(runDir: string): Promise<void> {
     this.memory.delete(runDir);
+    if (this.dir) await fs.rm(this.file(runDir), { force: true }).catch(() => undefined);
   }
 
   private file(runDir: string): string {
