@@ -106,6 +106,7 @@ start() {
   wait_for_port "$!" "$PORT" "$log" && return 0
   say "$name: FAILED — the server did not start"
   FAILED=1
+  N_FAILED=$((N_FAILED + 1))
   return 1
 }
 
@@ -156,11 +157,16 @@ run_pass() {
   if ((rc)); then
     say "$name: details in $out and $out.log"
     FAILED=1
+    N_FAILED=$((N_FAILED + 1))
+  else
+    N_PASSED=$((N_PASSED + 1))
   fi
   return 0
 }
 
 FAILED=0
+N_PASSED=0
+N_FAILED=0
 for pass in $PASSES; do
   case $pass in
     fixture)
@@ -188,4 +194,6 @@ for pass in $PASSES; do
     *) say "unknown pass: $pass"; exit 2 ;;
   esac
 done
+# A plain closing line (passes, not scenarios) for whoever reads the end of the log.
+echo "conformance: $N_PASSED passed, $N_FAILED failed"
 exit "$FAILED"
