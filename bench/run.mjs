@@ -122,15 +122,23 @@ function pct(xs, p) {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-async function latency(h, n, name = 'echo', args = { message: 'hello' }) {
-  for (let i = 0; i < Math.min(200, n); i++) await call(h, name, args); // warm-up
-  const xs = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    await call(h, name, args);
-    xs.push(Number(process.hrtime.bigint() - t) / 1e3); // µs
+/**
+ * Latency of every subject, measured in turns of `batch` calls each, so a change in the machine's
+ * load during the run hits all subjects alike (they are compared with each other).
+ */
+async function latencies(subjects, n, name = 'echo', args = { message: 'hello' }, batch = 50) {
+  for (const h of subjects) for (let i = 0; i < Math.min(200, n); i++) await call(h, name, args); // warm-up
+  const xs = new Map(subjects.map((h) => [h, []]));
+  for (let done = 0; done < n; done += batch) {
+    for (const h of subjects) {
+      for (let i = 0; i < Math.min(batch, n - done); i++) {
+        const t = process.hrtime.bigint();
+        await call(h, name, args);
+        xs.get(h).push(Number(process.hrtime.bigint() - t) / 1e3); // µs
+      }
+    }
   }
-  return { p50: pct(xs, 50), p90: pct(xs, 90), p99: pct(xs, 99) };
+  return new Map([...xs].map(([h, v]) => [h, { p50: pct(v, 50), p90: pct(v, 90), p99: pct(v, 99) }]));
 }
 
 async function throughput(h, inflight = 16, seconds = SECONDS) {
@@ -170,8 +178,9 @@ async function main() {
   try {
     const res = {};
     // Interleave rounds so drift in machine load hits every subject alike.
-    for (const h of all) res[h.label] = { lat: await latency(h, N) };
-    for (const h of all) res[h.label].big = await latency(h, 30, 'echo', big);
+    const lat = await latencies(all, N);
+    const bigLat = await latencies(all, 40, 'echo', big, 5);
+    for (const h of all) res[h.label] = { lat: lat.get(h), big: bigLat.get(h) };
     for (const h of all) res[h.label].tput = await throughput(h);
     for (const h of all) res[h.label].rss = rssMb(h.pid);
     const raw = await rawHttpLatency(httpFront.url, N);
