@@ -6,12 +6,17 @@ import path from 'node:path';
 import { afterEach } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { fileURLToPath } from 'node:url';
 import { resolveSettings, type Flags } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { createAppServer, type ToolSource } from '../src/server/app.js';
 import { createContext, type AppContext } from '../src/server/context.js';
 import { sessionServer } from '../src/serve.js';
+
+/** The built CLI (`npm run build` first; `npm test` does it). */
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 const stack: (() => unknown)[] = [];
 afterEach(async () => {
@@ -80,4 +85,59 @@ export async function snapshot(dir: string): Promise<Map<string, string>> {
   };
   await walk(dir);
   return out;
+}
+
+export interface CliServer {
+  client: Client;
+  pid: number;
+  stderr(): string;
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+}
+
+/** `node dist/cli.js serve` over stdio with a connected client (build first: `npm run build`). */
+export async function startCli(env: Record<string, string>, cwd: string, args: string[] = ['serve']): Promise<CliServer> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, ...args],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
+    cwd,
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => (stderr += String(d)));
+  const client = new Client({ name: 'cli-test', version: '1.0.0' });
+  onCleanup(() => client.close());
+  await client.connect(transport);
+  const pid = transport.pid;
+  if (!pid) throw new Error('no pid for the server process');
+  onCleanup(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  const exited = new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (!alive(pid)) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 10);
+    check.unref();
+  });
+  return {
+    client,
+    pid,
+    stderr: () => stderr,
+    exited,
+    call: (name, a = {}) => client.request({ method: 'tools/call', params: { name, arguments: a } }, CallToolResultSchema, { timeout: 120_000 }) as Promise<CallToolResult>,
+  };
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }

@@ -2,31 +2,13 @@
 // `npm test` does).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { onCleanup, sc, tempDir } from '../helpers.js';
+import { CLI, sc, startCli, tempDir } from '../helpers.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-async function spawnServer(env: Record<string, string>, cwd: string, args: string[] = ['serve']) {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, ...args],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
-    cwd,
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (d) => (stderr += String(d)));
-  const client = new Client({ name: 'e2e', version: '1.0.0' });
-  onCleanup(() => client.close());
-  await client.connect(transport);
-  const call = async (name: string, a: Record<string, unknown> = {}) =>
-    sc(await client.request({ method: 'tools/call', params: { name, arguments: a } }, CallToolResultSchema) as any);
-  return { client, call, stderr: () => stderr };
+async function spawnServer(env: Record<string, string>, cwd: string) {
+  const srv = await startCli(env, cwd);
+  return { ...srv, call: async (name: string, a: Record<string, unknown> = {}) => sc(await srv.call(name, a)) };
 }
 
 describe('artifact-workspace serve over stdio', () => {

@@ -6,13 +6,9 @@ import fs from 'node:fs/promises';
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { onCleanup, tempDir } from '../helpers.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export { CLI } from '../helpers.js';
 
 /** Why this machine cannot mount a tmpfs, or undefined when it can. */
 export const NO_TMPFS: string | undefined = probeTmpfs();
@@ -107,60 +103,7 @@ export async function bigFile(dir: string, name: string, bytes: number): Promise
   return p;
 }
 
-export interface CliServer {
-  client: Client;
-  pid: number;
-  stderr(): string;
-  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
-  /** Resolves when the process has exited. */
-  exited: Promise<void>;
-}
-
-/** `node dist/cli.js serve` over stdio with a connected client (build first: `npm run build`). */
-export async function startCli(env: Record<string, string>, cwd: string, args: string[] = ['serve']): Promise<CliServer> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, ...args],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
-    cwd,
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (d) => (stderr += String(d)));
-  const client = new Client({ name: 'faults', version: '1.0.0' });
-  onCleanup(() => client.close());
-  await client.connect(transport);
-  const pid = transport.pid;
-  if (!pid) throw new Error('no pid for the server process');
-  onCleanup(() => {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
-  const exited = new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (!alive(pid)) {
-        clearInterval(check);
-        resolve();
-      }
-    }, 10);
-    check.unref();
-  });
-  return {
-    client,
-    pid,
-    stderr: () => stderr,
-    exited,
-    call: (name, a = {}) => client.request({ method: 'tools/call', params: { name, arguments: a } }, CallToolResultSchema, { timeout: 120_000 }) as Promise<CallToolResult>,
-  };
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
+export { alive, startCli, type CliServer } from '../helpers.js';
 
 /** The pid of a process that has exited (and so, for a while, names nobody). */
 export async function deadPid(): Promise<number> {
