@@ -56,6 +56,8 @@ interface Open {
   finish(): void;
 }
 
+const COMMA = Buffer.from(',');
+
 type Params = { _meta?: { progressToken?: unknown } & Record<string, unknown> };
 
 export class FastPath implements FastCalls {
@@ -89,7 +91,7 @@ export class FastPath implements FastCalls {
       const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.original)}`)];
       for (const [k, at] of members) {
         if (k === 'name' || k === '_meta') continue;
-        parts.push(Buffer.from(`,${JSON.stringify(k)}:`), line.subarray(at.start, at.end));
+        parts.push(COMMA, line.subarray(at.keyStart, at.end));
       }
       const { progressToken: _hostToken, ...rest } = (meta ?? {}) as Record<string, unknown>;
       parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));

@@ -8,6 +8,8 @@ export interface Span {
   /** Offsets of the member's value: bytes [start, end). */
   start: number;
   end: number;
+  /** Where the member's key (its opening quote) starts: bytes [keyStart, end) are `"key":value`. */
+  keyStart: number;
 }
 
 const QUOTE = 0x22;
@@ -81,17 +83,22 @@ export function objectSpans(b: Buffer, start = 0): Map<string, Span> | undefined
     const keyEnd = skipString(b, i);
     if (keyEnd === -1) return undefined;
     let key: string;
-    try {
-      key = JSON.parse(b.toString('utf8', i, keyEnd)) as string;
-    } catch {
-      return undefined;
+    const keyStart = i;
+    // Most keys have no escapes: decoded directly, without a JSON parse.
+    if (b.subarray(i, keyEnd).indexOf(BACKSLASH) === -1) key = b.toString('utf8', i + 1, keyEnd - 1);
+    else {
+      try {
+        key = JSON.parse(b.toString('utf8', i, keyEnd)) as string;
+      } catch {
+        return undefined;
+      }
     }
     i = skipWs(b, keyEnd);
     if (b[i] !== 0x3a) return undefined;
     const vStart = skipWs(b, i + 1);
     const vEnd = skipValue(b, vStart);
     if (vEnd === -1) return undefined;
-    out.set(key, { start: vStart, end: vEnd });
+    out.set(key, { start: vStart, end: vEnd, keyStart });
     i = skipWs(b, vEnd);
     if (b[i] === 0x2c) {
       i = skipWs(b, i + 1);
