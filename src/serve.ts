@@ -45,6 +45,9 @@ export function sessionServer(ctx: AppContext, proxy: McpProxy | undefined): App
 
 export async function serve(flags: Flags, log: Logger = createLogger()): Promise<void> {
   const settings = loadSettings(flags);
+  // One failed promise somewhere in a forwarded call must not take every session down with it:
+  // it is logged with its stack, and the server keeps serving.
+  process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
   const servers = downstreamSourceRoots(settings.servers, { cwd: process.cwd(), home: os.homedir(), baseDir: settings.baseDir });
   servers.warnings.forEach((w) => log.warn(w));
   const ctx = await createContext(settings, log, { extraSourceRoots: servers.roots });
@@ -57,6 +60,11 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
   const proxy = Object.keys(settings.servers).length ? new McpProxy(ctx).start() : undefined;
 
   if (settings.transport === 'http') {
+    // Off loopback, the Host check only stops browsers: anyone on the network could call every
+    // tool (and every downstream's). That needs a token.
+    if (!isLoopback(settings.host) && !settings.token) {
+      throw new Error(`--host ${settings.host} would expose every tool to the network without authentication; set --token (or ARTIFACT_WORKSPACE_TOKEN), or bind 127.0.0.1`);
+    }
     // Loaded only here: the HTTP stack costs ~10 MB of memory a stdio server never needs.
     const { startHttpFront } = await import('./transports/http.js');
     const front = await startHttpFront({
@@ -89,6 +97,10 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
     stop();
     await proxy?.close();
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function untilSignal(): Promise<void> {

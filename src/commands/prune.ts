@@ -2,6 +2,7 @@
 // `latest` names. --dry-run prints the same plan and deletes nothing.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { isWithin } from '../routing/policy.js';
 import { countFiles } from '../server/info.js';
 import type { Workspaces } from '../workspace/layout.js';
 import { datasetSlug } from '../workspace/slug.js';
@@ -18,6 +19,8 @@ export async function planPrune(ws: Workspaces, keep: number, dataset?: string):
   const datasets = dataset ? [datasetSlug(dataset)] : await ws.listDatasets();
   const plans: PrunePlan[] = [];
   for (const slug of datasets) {
+    // Refuses a dataset folder that is a symlink (it would lead the deletes out of the root).
+    await ws.datasetDir(slug, false);
     const runs = await ws.listRuns(slug); // oldest first
     const latest = await ws.latest(slug);
     const kept = new Set(runs.slice(Math.max(0, runs.length - keep)));
@@ -37,6 +40,10 @@ export async function pruneCommand(ws: Workspaces, opts: { keep: number; dataset
       const { bytes } = await countFiles(dir);
       // fs.rm removes symlinks themselves and never follows them out of the run.
       if (!opts.dryRun) {
+        // Checked again right before the delete: a plain folder whose real path is inside the root.
+        const st = await fs.lstat(dir).catch(() => undefined);
+        const real = await fs.realpath(dir).catch(() => '');
+        if (!st?.isDirectory() || !isWithin(real, ws.root) || real !== dir) throw new Error(`refusing to remove ${dir}: not a plain run folder inside ${ws.root}`);
         await fs.rm(dir, { recursive: true, force: true });
         await ws.index.forget(dir);
       }

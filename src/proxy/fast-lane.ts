@@ -7,6 +7,8 @@
 // handed on undecoded; anything odd falls back to a parse. Only our own ids are taken: every other
 // line goes to the SDK client as before.
 
+import { skipString, skipValue, skipWs } from './json-spans.js';
+
 export interface LaneCall {
   /** The response line, with our id token (quotes included) at line[idAt, idEnd). */
   onResponse(line: Buffer, idAt: number, idEnd: number): void;
@@ -104,25 +106,66 @@ export class RawLane {
 }
 
 /**
- * Our id token as the value of a top-level `"id"` key within the first or last bytes of a line:
- * `"id":"aw~12"` (spaces allowed around the colon). Responses are small-headed or small-tailed;
- * a progress notification is not matched here because its token sits under `progressToken`.
+ * Our id token as the value of the top-level `"id"` member, found without decoding the line:
+ * either the first members of the object within its first bytes (`{"jsonrpc":"2.0","id":"aw~12",…`,
+ * walked member by member, so a nested `id` is never taken), or its last member (`…,"id":"aw~12"}`
+ * with nothing after it but the top-level object's closing brace). A progress notification does
+ * not match: its token sits under `progressToken`.
  */
 export function edgeId(line: Buffer): { id: string; at: number; end: number } | undefined {
-  const near = (from: number): { id: string; at: number; end: number } | undefined => {
-    const at = line.subarray(from, from + EDGE).indexOf(MARK);
-    if (at === -1) return undefined;
-    const start = from + at;
-    const close = line.indexOf(0x22, start + 1);
-    if (close === -1 || close - start > 24) return undefined;
-    const id = line.toString('latin1', start + 1, close);
-    if (!/^aw~\d+$/.test(id)) return undefined;
-    let k = start - 1;
-    while (k >= 0 && (line[k] === 0x20 || line[k] === 0x3a)) k--;
-    if (line.toString('latin1', k - 3, k + 1) !== '"id"') return undefined;
-    return { id, at: start, end: close + 1 };
-  };
-  return near(0) ?? (line.length > EDGE ? near(line.length - EDGE) : undefined);
+  return headId(line) ?? tailId(line);
+}
+
+function ours(line: Buffer, at: number, end: number): { id: string; at: number; end: number } | undefined {
+  if (line[at] !== 0x22 || end - at > 26) return undefined;
+  const id = line.toString('latin1', at + 1, end - 1);
+  return /^aw~\d+$/.test(id) ? { id, at, end } : undefined;
+}
+
+function headId(line: Buffer): { id: string; at: number; end: number } | undefined {
+  const win = line.subarray(0, EDGE);
+  let i = skipWs(win, 0);
+  if (win[i] !== 0x7b) return undefined;
+  i = skipWs(win, i + 1);
+  while (i < win.length && win[i] === 0x22) {
+    const keyEnd = skipString(win, i);
+    if (keyEnd === -1) return undefined;
+    const key = win.toString('latin1', i, keyEnd);
+    i = skipWs(win, keyEnd);
+    if (win[i] !== 0x3a) return undefined;
+    const vStart = skipWs(win, i + 1);
+    const vEnd = skipValue(win, vStart);
+    if (vEnd === -1) return undefined;
+    if (key === '"id"') return ours(line, vStart, vEnd);
+    i = skipWs(win, vEnd);
+    if (win[i] !== 0x2c) return undefined;
+    i = skipWs(win, i + 1);
+  }
+  return undefined;
+}
+
+function tailId(line: Buffer): { id: string; at: number; end: number } | undefined {
+  const ws = (c: number | undefined) => c === 0x20 || c === 0x09;
+  let k = line.length - 1;
+  while (k >= 0 && ws(line[k])) k--;
+  if (line[k] !== 0x7d) return undefined;
+  k--;
+  while (k >= 0 && ws(line[k])) k--;
+  if (line[k] !== 0x22) return undefined;
+  const end = k + 1;
+  const at = line.lastIndexOf(MARK, k - 1);
+  if (at === -1 || end - at > 26) return undefined;
+  k = at - 1;
+  while (k >= 0 && ws(line[k])) k--;
+  if (line[k] !== 0x3a) return undefined;
+  k--;
+  while (k >= 0 && ws(line[k])) k--;
+  if (line.toString('latin1', k - 3, k + 1) !== '"id"') return undefined;
+  k -= 4;
+  while (k >= 0 && ws(line[k])) k--;
+  // The member before it ends with a comma (or the object has only this member).
+  if (line[k] !== 0x2c && line[k] !== 0x7b) return undefined;
+  return ours(line, at, end);
 }
 
 /** The response line with our id token replaced by the host's id (JSON). */

@@ -10,7 +10,7 @@
 // once for the routing hook, and goes back as the server wrote it when nothing was routed.
 // Each front supplies a CallSink: where this call's messages go.
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { CallToolResult, JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, CallToolResultSchema, JSONRPCRequestSchema, type CallToolResult, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
 import type { CallExtra } from '../server/app.js';
 import type { HostLink } from '../server/sources.js';
@@ -66,40 +66,53 @@ export class FastPath implements FastCalls {
   constructor(private readonly d: FastPathDeps) {}
 
   /**
-   * Takes a `tools/call` request, as the bytes of its line, if it can go down the lane; false
-   * leaves it to the ordinary path (undefined; else the host's request id). Only the envelope, the tool name, `_meta` and the arguments'
-   * dataset keys are decoded; the arguments cross as the host wrote them.
+   * Takes a `tools/call` request, as the bytes of its line, if it can go down the lane: returns
+   * the host's request id, or undefined to leave it to the ordinary path. The request is decoded
+   * to be checked, but it is never re-encoded: its arguments cross as the host wrote them.
    */
   callRaw(line: Buffer, sink: CallSink): RequestId | undefined {
+    // A cheap look first: most lines are not a call to a lane tool, and are left alone undecoded.
     const top = objectSpans(line);
     if (!top || valueOf(line, top.get('method')) !== 'tools/call') return undefined;
-    const hostId = valueOf(line, top.get('id')) as RequestId | undefined;
     const paramsAt = top.get('params');
-    if ((typeof hostId !== 'string' && typeof hostId !== 'number') || !paramsAt || this.open.has(hostId)) return undefined;
-    const members = objectSpans(line, paramsAt.start);
-    const name = valueOf(line, members?.get('name'));
-    if (!members || typeof name !== 'string') return undefined;
+    const members = paramsAt && objectSpans(line, paramsAt.start);
+    const peek = valueOf(line, members?.get('name'));
+    if (!members || typeof peek !== 'string' || !this.d.target(peek)) return undefined;
+    // Then exactly what the ordinary path would accept: the whole line parsed and validated, so
+    // the lane never forwards what the SDK would refuse (trailing bytes, bad escapes, NaN, a
+    // missing jsonrpc, non-object arguments). A CR used as whitespace stays on the ordinary path,
+    // which re-serialises it away: some servers read CR as a line break.
+    if (line.indexOf(0x0d) !== -1) return undefined;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const env = JSONRPCRequestSchema.safeParse(msg);
+    const req = env.success ? CallToolRequestSchema.safeParse({ method: env.data.method, params: env.data.params }) : undefined;
+    if (!env.success || !req?.success || this.open.has(env.data.id)) return undefined;
+    const hostId = env.data.id;
+    const { name, arguments: args, _meta: meta } = req.data.params;
     const t = this.d.target(name);
     if (!t) return undefined;
-    const meta = valueOf(line, members.get('_meta'));
-    const argsAt = members.get('arguments');
-    const args = argsAt && objectSpans(line, argsAt.start);
-    const hint = args && this.d.datasetArgs.map((k) => valueOf(line, args.get(k))).find((v): v is string => typeof v === 'string' && v.trim() !== '');
-    // Routing needs the arguments (inputs are not artifacts; `gpu: true`): decoded only then.
-    const routing = t.route && { ...t.route, tool: t.original, args: valueOf(line, argsAt) as Record<string, unknown> | undefined };
+    const hint = this.d.datasetArgs.map((k) => args?.[k]).find((v): v is string => typeof v === 'string' && v.trim() !== '');
+    const routing = t.route && { ...t.route, tool: t.original, args };
     const build = (laneId: string): Buffer => {
       const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.original)}`)];
+      // The other members (the arguments above all) cross as the host wrote them.
       for (const [k, at] of members) {
         if (k === 'name' || k === '_meta') continue;
         parts.push(COMMA, line.subarray(at.keyStart, at.end));
       }
-      const { progressToken: _hostToken, ...rest } = (meta ?? {}) as Record<string, unknown>;
+      const { progressToken: _hostToken, ...rest } = meta ?? {};
       parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));
       return Buffer.concat(parts);
     };
     this.forward(hostId, name, hint, meta as Params['_meta'], t.pass, build, sink, routing);
     return hostId;
   }
+
 
   /** The host gave up on a call of ours: the server is told, and no answer is sent (JSON-RPC cancellation). */
   cancelled(p: { requestId?: RequestId; reason?: string } | undefined): boolean {
@@ -117,13 +130,17 @@ export class FastPath implements FastCalls {
    * sends the line back as it came: an error, an isError result, or nothing to route.
    */
   private async route(line: Buffer, r: Routing, hinted: Promise<RunTarget> | undefined): Promise<CallToolResult | undefined> {
-    let result: CallToolResult | undefined;
+    let raw: unknown;
     try {
-      result = (JSON.parse(line.toString('utf8')) as { result?: CallToolResult }).result;
+      raw = (JSON.parse(line.toString('utf8')) as { result?: unknown }).result;
     } catch {
       return undefined;
     }
-    if (!result || typeof result !== 'object') return undefined;
+    // The ordinary path validates a downstream's result before routing; so does the lane. An
+    // answer that is not a tool result goes back as the server wrote it, unrouted.
+    const parsed = CallToolResultSchema.safeParse(raw);
+    if (!parsed.success) return undefined;
+    const result = parsed.data;
     const { session, server, log } = this.d;
     const outcome = await routeResult(
       { tool: r.tool, args: r.args, result, run: async () => (await hinted?.catch(() => undefined)) ?? (await session.currentRun()) ?? (await session.ensure()).run, baseDir: r.baseDir },
@@ -207,7 +224,7 @@ export class FastPath implements FastCalls {
       clearTimeout(timer);
       timer = setTimeout(() => {
         pass.lane.cancel(entry.laneId, 'timed out');
-        void reply(undefined, pass.failure('timeout', ''));
+        reply(undefined, pass.failure('timeout', '')).catch(() => {});
       }, pass.timeoutMs);
       timer.unref();
     };
@@ -215,13 +232,17 @@ export class FastPath implements FastCalls {
     entry.laneId = pass.lane.requestRaw(build, {
       onResponse: (line, at, endAt) => {
         pass.succeeded();
-        void reply(spliceId(line, at, endAt, hostId));
+        reply(spliceId(line, at, endAt, hostId)).catch((e: unknown) => {
+          // Never leave the caller without an answer, whatever went wrong after the server's.
+          this.d.log.error(`${tool}: ${(e as Error)?.stack ?? String(e)}`);
+          void sink.answer({ jsonrpc: '2.0', id: hostId, error: { code: -32603, message: `proxy: ${(e as Error)?.message ?? String(e)}` } }).catch(() => {});
+        });
       },
       onProgress: (p) => {
         arm();
         if (progressToken !== undefined) void sink.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken } as never });
       },
-      onGone: (why) => void reply(undefined, pass.failure('crashed', why)),
+      onGone: (why) => void reply(undefined, pass.failure('crashed', why)).catch(() => {}),
     });
     arm();
   }

@@ -1,7 +1,7 @@
 // Where the members of a JSON object sit in its bytes, without decoding it. The pass-through lane
-// reads a request's id, method, tool name and arguments' keys from these spans and rebuilds the
-// request around the untouched bytes of the arguments, so a 1 MB argument is copied, never parsed
-// or re-encoded. Strings are skipped with a native byte search for the closing quote; nested
+// peeks at a line's method and tool name from these spans (most lines are not its business), and
+// rebuilds a request it takes around the untouched bytes of its arguments, so a 1 MB argument is
+// copied, never re-encoded. Validity is not judged here: the lane parses what it takes. Strings are skipped with a native byte search for the closing quote; nested
 // values by bracket depth. Pure; undefined for anything that is not a well-formed object.
 
 export interface Span {
@@ -15,7 +15,7 @@ export interface Span {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-function skipWs(b: Buffer, i: number): number {
+export function skipWs(b: Buffer, i: number): number {
   while (i < b.length) {
     const c = b[i]!;
     if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
@@ -25,7 +25,7 @@ function skipWs(b: Buffer, i: number): number {
 }
 
 /** Index just past the string that opens at `i` (a quote), or -1. */
-function skipString(b: Buffer, i: number): number {
+export function skipString(b: Buffer, i: number): number {
   let j = i + 1;
   for (;;) {
     const q = b.indexOf(QUOTE, j);

@@ -79,7 +79,7 @@ export async function routeResult(call: HookCall, deps: HookDeps): Promise<HookO
   }));
   const result: CallToolResult = {
     ...call.result,
-    content: [...(call.result.content ?? []), ...links],
+    content: [...(Array.isArray(call.result.content) ? call.result.content : []), ...links],
     _meta: { ...call.result._meta, [ROUTED_META_KEY]: meta },
   };
   const n = meta.entries.length;

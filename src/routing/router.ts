@@ -136,15 +136,21 @@ class RoutingEvent {
     return (this.runReal ??= fs.realpath(this.req.run.runDir).catch(() => path.resolve(this.req.run.runDir)));
   }
 
+  /**
+   * The run subfolder, made if missing. The run's path is built under the real workspaces root,
+   * so its real path must be that very path: a dataset, run or subfolder swapped for a symlink
+   * after the session opened the run would otherwise carry the write out of the root.
+   */
   private realInputs(): Promise<Set<string>> {
     return (this.inputReals ??= Promise.all([...this.inputs].map((p) => fs.realpath(p).catch(() => p))).then((r) => new Set(r)));
   }
 
-  /** The run subfolder, made if missing; refused if a symlink would send the write out of the run. */
   async destDir(subdir: Subdir): Promise<string> {
     const dir = this.req.run.subdirs[subdir];
+    const real = await fs.realpath(this.req.run.runDir).catch(() => undefined);
+    if (real !== path.resolve(this.req.run.runDir)) throw new StoreRefusal(`the run folder is no longer a plain folder inside the workspaces root`);
     await fs.mkdir(dir, { recursive: true });
-    if (!isWithin(await fs.realpath(dir), await this.runDir())) throw new StoreRefusal(`workspace folder ${subdir} leads outside the run`);
+    if (!isWithin(await fs.realpath(dir), await this.runDir()) || (await fs.realpath(dir)) !== path.resolve(dir)) throw new StoreRefusal(`workspace folder ${subdir} leads outside the run`);
     return dir;
   }
 }

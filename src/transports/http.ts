@@ -14,6 +14,7 @@ import { hostAllowed, originAllowed } from './http-guard.js';
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 export const DEFAULT_MAX_BODY = 256 * 1024 ** 2;
+export const DEFAULT_MAX_SESSIONS = 1000;
 
 export interface HttpFrontOptions {
   host: string;
@@ -25,6 +26,8 @@ export interface HttpFrontOptions {
   allowedOrigins?: string[];
   idleTimeoutMs?: number;
   maxBodyBytes?: number;
+  /** Open MCP sessions at most (default 1000); a new one past that gets 503. */
+  maxSessions?: number;
   /** A new MCP server for a new MCP session; `close` frees what it holds; `fast` is the proxy's pass-through lane. */
   createSession(): { server: Server; close?: () => Promise<void>; fast?: FastCalls };
   log: Logger;
@@ -39,6 +42,8 @@ export interface HttpFront {
 
 interface Session {
   transport: StreamableHTTPServerTransport;
+  /** POSTed requests of this session still being answered. */
+  inflight: number;
   fast?: FastCalls;
   close: () => Promise<void>;
   lastSeen: number;
@@ -50,6 +55,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
   const sessions = new Map<string, Session>();
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
   const tokenDigest = opts.token ? digest(opts.token) : undefined;
   let port = opts.port;
 
@@ -86,6 +92,18 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     const id = Array.isArray(sid) ? sid[0] : sid;
     const s = id ? sessions.get(id) : undefined;
     if (id && !s) return reject(res, 404, 'session not found (it may have expired): start a new one');
+    if (s) {
+      // A session is idle only when no request of it is being answered (a call streaming for an
+      // hour is use); its standing GET stream for notifications does not count.
+      s.lastSeen = Date.now();
+      if (req.method === 'POST') {
+        s.inflight++;
+        res.once('close', () => {
+          s.inflight--;
+          s.lastSeen = Date.now();
+        });
+      }
+    }
     // A pass-through call is answered from its bytes, before anything parses them.
     if (s?.fast && raw && tryFast(s.fast, raw, req, res, id!)) return;
 
@@ -99,12 +117,12 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       }
     }
     if (s) {
-      s.lastSeen = Date.now();
       await s.transport.handleRequest(req, res, body);
       return;
     }
     const isInit = req.method === 'POST' && (Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body));
     if (!isInit) return reject(res, 400, 'bad request: no mcp-session-id; send initialize first');
+    if (sessions.size >= maxSessions) return reject(res, 503, `too many sessions (${maxSessions}); close one (DELETE) or wait for idle ones to expire`);
 
     const { server, close, fast } = opts.createSession();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
@@ -112,6 +130,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       onsessioninitialized: (newId) => {
         sessions.set(newId, {
           transport,
+          inflight: 0,
           fast,
           lastSeen: Date.now(),
           close: async () => {
@@ -135,14 +154,14 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       else res.end();
     });
   });
-  // Long tool calls stream for minutes; Node's default request timeout would cut them.
-  httpServer.requestTimeout = 0;
+  // Receiving a request (headers and body) is bounded; answering it is not (calls stream for minutes).
+  httpServer.requestTimeout = 5 * 60_000;
   httpServer.headersTimeout = 60_000;
 
   const sweep = setInterval(
     () => {
       const cutoff = Date.now() - idleMs;
-      for (const [id, s] of sessions) if (s.lastSeen < cutoff) void dropSession(id);
+      for (const [id, s] of sessions) if (s.inflight === 0 && s.lastSeen < cutoff) void dropSession(id);
     },
     Math.min(60_000, Math.max(1_000, idleMs / 4)),
   );

@@ -76,7 +76,7 @@ function isRecord(v: unknown): v is DirRecord {
   return (
     typeof r === 'object' && r !== null && typeof r.ino === 'string' && typeof r.mtime === 'string' && typeof r.ctime === 'string' &&
     typeof r.racy === 'boolean' && Number.isSafeInteger(r.files) && Number.isSafeInteger(r.bytes) && Array.isArray(r.hot) && Array.isArray(r.dirs) &&
-    r.hot.every((h) => Array.isArray(h) && typeof h[0] === 'string' && Number.isSafeInteger(h[1])) && r.dirs.every((d) => typeof d === 'string' && !d.includes('/') && d !== '..' && d !== '.') &&
+    r.hot.every((h) => Array.isArray(h) && typeof h[0] === 'string' && !h[0].includes('/') && !h[0].includes('\\') && h[0] !== '..' && h[0] !== '.' && Number.isSafeInteger(h[1])) && r.dirs.every((d) => typeof d === 'string' && !d.includes('/') && d !== '..' && d !== '.') &&
     (r.newest === undefined || (Array.isArray(r.newest) && r.newest.every((n) => typeof n === 'string' && manifestKey(n) !== undefined)))
   );
 }

@@ -82,3 +82,19 @@ describe('artifact-workspace CLI', () => {
     expect(cli(['prune', '--keep', 'x', '--root', root], cwd).status).not.toBe(0);
   });
 });
+
+describe('prune never leaves the root', () => {
+  it('refuses a dataset folder that is a symlink, and removes nothing behind it', async () => {
+    const root = await tempDir();
+    const outside = await tempDir();
+    for (const r of ['20240101_000000', '20240102_000000']) {
+      await fs.mkdir(path.join(outside, r, 'important'), { recursive: true });
+      await fs.writeFile(path.join(outside, r, 'important', 'thesis.tex'), 'years of work');
+    }
+    await fs.symlink(outside, path.join(root, 'victim'));
+    const r = cli(['prune', '--keep', '1', 'victim', '--root', root], root);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/not a plain folder/);
+    expect(await fs.readFile(path.join(outside, '20240101_000000', 'important', 'thesis.tex'), 'utf8')).toBe('years of work');
+  });
+});

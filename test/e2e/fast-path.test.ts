@@ -209,3 +209,88 @@ describe('allowlisted tools on the lane', () => {
     expect(await p.waitId(7)).toBe(await d.waitId(7));
   });
 });
+
+/** The built CLI in front of the raw fixture, driven with raw lines. */
+async function rawProxyFor(routing: string[] = []) {
+  const base = await tempDir('aw-fast-strict-');
+  const RAW = fileURLToPath(new URL('../fixtures/raw-server.mjs', import.meta.url));
+  const config = path.join(base, 'raw.config.json');
+  fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, routing: { tools: routing }, mcpServers: { raw: { command: process.execPath, args: [RAW] } } }));
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { cwd: base, stdio: ['pipe', 'pipe', 'ignore'] });
+  onCleanup(() => child.kill('SIGKILL'));
+  const lines: string[] = [];
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i !== -1; i = buf.indexOf('\n')) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+  const sendLine = (s: string) => child.stdin.write(`${s}\n`);
+  const answer = async (id: number, ms = 5000) => {
+    for (let t = 0; t < ms; t += 25) {
+      const hit = lines.map((l) => JSON.parse(l)).find((m) => m.id === id && !('method' in m));
+      if (hit) return hit;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return undefined;
+  };
+  sendLine(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }));
+  await answer(1);
+  sendLine('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+  sendLine('{"jsonrpc":"2.0","id":2,"method":"tools/list"}');
+  await answer(2);
+  return { sendLine, answer, base };
+}
+
+describe('the lane takes only what the ordinary path would accept', () => {
+  const call = (id: number, tail = '', args = '{"text":"x"}') => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":${args}}}${tail}`;
+
+  it('trailing bytes, bad escapes and NaN are never forwarded (no JSON, no call)', async () => {
+    const p = await rawProxyFor();
+    p.sendLine(call(3, 'GARBAGE'));
+    p.sendLine(call(4, '', '{"text":"\\q"}'));
+    p.sendLine(call(5, '', '{"n":NaN}'));
+    p.sendLine(call(6));
+    expect((await p.answer(6))?.result.content[0].text).toBe('x');
+    for (const id of [3, 4, 5]) expect(await p.answer(id, 200)).toBeUndefined();
+  });
+
+  it('non-object arguments get the ordinary path\'s protocol error, not a forwarded call', async () => {
+    const p = await rawProxyFor();
+    p.sendLine(call(7, '', '"just a string"'));
+    const a = await p.answer(7);
+    // The SDK server's own answer to a request its schema refuses; the server never saw it.
+    expect(a?.error?.code).toBe(-32603);
+    expect(a?.result).toBeUndefined();
+  });
+
+  it('a CR used as whitespace is re-serialised away (servers that read CR as a line break still get one line)', async () => {
+    const p = await rawProxyFor();
+    p.sendLine(`{"jsonrpc":"2.0",\r"id":8,"method":"tools/call","params":{"name":"echo","arguments":{"text":"cr"}}}`);
+    expect((await p.answer(8))?.result.content[0].text).toBe('cr');
+  });
+});
+
+describe('the lane under hostile answers', () => {
+  it('an answer carrying a nested "id" of another lane call reaches its own caller; the other still gets its own', async () => {
+    const p = await rawProxyFor([]);
+    p.sendLine('{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":400}}}');
+    p.sendLine('{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"mirror","arguments":{"id":"aw~1","note":"from B"}}}');
+    const b = await p.answer(11);
+    expect(b?.result.structuredContent).toEqual({ id: 'aw~1', note: 'from B' });
+    const a = await p.answer(10);
+    expect(a?.result.content[0].text).toBe('slept');
+  });
+
+  it('a malformed result from an allowlisted tool goes back as written; the proxy stays up', async () => {
+    const p = await rawProxyFor(['bad_result']);
+    const png = path.join(p.base, 'p.png');
+    fs.writeFileSync(png, 'png');
+    p.sendLine(JSON.stringify({ jsonrpc: '2.0', id: 12, method: 'tools/call', params: { name: 'bad_result', arguments: { path: png } } }));
+    expect((await p.answer(12))?.result.content).toBe('not a list');
+    p.sendLine(JSON.stringify({ jsonrpc: '2.0', id: 13, method: 'tools/call', params: { name: 'echo', arguments: { text: 'alive' } } }));
+    expect((await p.answer(13))?.result.content[0].text).toBe('alive');
+  });
+});

@@ -14,6 +14,14 @@ describe('edgeId: our id as the value of a top-level "id" near either end of a l
     ['{"jsonrpc":"2.0","id":"aw~x1"}', undefined],
     ['{"jsonrpc":"2.0","id":7}', undefined],
     ['{"jsonrpc":"2.0","xid":"aw~8"}', undefined],
+    // A nested "id" is never the message's id, at either end (a tool echoing its arguments).
+    ['{"result":{"structuredContent":{"id":"aw~1"}},"jsonrpc":"2.0","id":"aw~2"}', 'aw~2'],
+    ['{"result":{"structuredContent":{"id":"aw~1"}},"jsonrpc":"2.0","id":7}', undefined],
+    ['{"jsonrpc":"2.0","result":{"x":{"id":"aw~3"}}}', undefined],
+    ['{"jsonrpc": "2.0", "id": 9, "result": {"sc": {"id": "aw~4"}}}', undefined],
+    ['{"result":{"a":{"id":"aw~5"}}}', undefined],
+    ['{"id":"aw~6"}', 'aw~6'],
+    ['{"result":{"t":"x\\"},"id":"aw~10"}', 'aw~10'],
   ])('%s → %s', (line, want) => {
     expect(edgeId(B(line))?.id).toBe(want);
   });

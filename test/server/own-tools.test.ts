@@ -127,3 +127,21 @@ describe('standalone tools over a real MCP client', () => {
     expect(sc(res as any).dataset).toBe('default');
   });
 });
+
+describe('a run folder swapped for a symlink after the session opened it', () => {
+  it.each(['dataset', 'run', 'subfolder'])('refuses to write through a %s symlink', async (which) => {
+    const h = await startInMemory();
+    const ws = sc(await h.call('ensure_workspace', { dataset: 'tips' }));
+    const elsewhere = await tempDir();
+    const target = which === 'dataset' ? path.dirname(ws.workspace_root) : which === 'run' ? ws.workspace_root : ws.subdirs.plots;
+    await fs.rename(target, path.join(elsewhere, 'moved'));
+    await fs.symlink(path.join(elsewhere, 'moved'), target);
+    const src = path.join(await tempDir(), 'x.png');
+    await fs.writeFile(src, 'png');
+    const before = await snapshot(elsewhere);
+    const out = sc(await h.call('route_artifacts', { paths: [src] }));
+    expect(out.routed).toEqual([]);
+    expect(out.skipped[0].reason).toMatch(/no longer a plain folder|leads outside the run/);
+    expect(await snapshot(elsewhere)).toEqual(before);
+  });
+});

@@ -88,6 +88,22 @@ describe('Streamable HTTP front', () => {
     expect(await raw(f.port, {}, 'not json')).toBe(400);
   });
 
+  it('keeps a session in use alive however short the idle limit', async () => {
+    const f = await front({ idleTimeoutMs: 300 });
+    const { c } = await client(f.url);
+    for (let i = 0; i < 10; i++) {
+      await c.callTool({ name: 'get_workspace_info', arguments: {} });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(f.sessionCount()).toBe(1);
+  });
+
+  it('caps the number of open sessions', async () => {
+    const f = await front({ maxSessions: 1 });
+    await client(f.url);
+    expect(await raw(f.port, {}, INIT)).toBe(503);
+  });
+
   it('frees idle sessions', async () => {
     const f = await front({ idleTimeoutMs: 1 });
     await client(f.url);
