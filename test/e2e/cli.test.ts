@@ -98,3 +98,12 @@ describe('prune never leaves the root', () => {
     expect(await fs.readFile(path.join(outside, '20240101_000000', 'important', 'thesis.tex'), 'utf8')).toBe('years of work');
   });
 });
+
+describe('serve --transport http off loopback', () => {
+  it('refuses to start without a token', async () => {
+    const cwd = await tempDir();
+    const r = spawnSync(process.execPath, [CLI, 'serve', '--transport', 'http', '--host', '0.0.0.0', '--port', '0', '--root', path.join(cwd, 'ws')], { cwd, encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/without authentication; set --token/);
+  });
+});
