@@ -60,9 +60,11 @@ async function rawSession(cmd: string[], cwd: string) {
       buf = buf.slice(i + 1);
     }
   });
-  const send = (o: object) => child.stdin.write(`${JSON.stringify(o)}\n`);
-  const waitId = async (id: number) => {
-    for (let i = 0; i < 400; i++) {
+  const sendLine = (s: string) => child.stdin.write(`${s}\n`);
+  const send = (o: object) => sendLine(JSON.stringify(o));
+  /** The raw answer line to `id`, or undefined after `ms`. */
+  const answerLine = async (id: number, ms = 10_000) => {
+    for (let t = 0; t < ms; t += 25) {
       const hit = lines.find((l) => {
         const m = JSON.parse(l);
         return m.id === id && !('method' in m);
@@ -70,17 +72,22 @@ async function rawSession(cmd: string[], cwd: string) {
       if (hit) return hit;
       await new Promise((r) => setTimeout(r, 25));
     }
-    throw new Error(`no answer to ${id}`);
+    return undefined;
+  };
+  const waitId = async (id: number) => (await answerLine(id)) ?? Promise.reject(new Error(`no answer to ${id}`));
+  const answer = async (id: number, ms?: number) => {
+    const l = await answerLine(id, ms);
+    return l === undefined ? undefined : JSON.parse(l);
   };
   /** Every line up to and including the answer to `id`. */
   const upTo = async (id: number) => {
-    const answer = await waitId(id);
-    return lines.slice(0, lines.indexOf(answer) + 1);
+    const a = await waitId(id);
+    return lines.slice(0, lines.indexOf(a) + 1);
   };
   send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
   await waitId(1);
   send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  return { send, waitId, upTo };
+  return { send, sendLine, waitId, answer, upTo };
 }
 
 describe('the pass-through lane agrees with a direct call', () => {
@@ -216,32 +223,10 @@ async function rawProxyFor(routing: string[] = []) {
   const RAW = fileURLToPath(new URL('../fixtures/raw-server.mjs', import.meta.url));
   const config = path.join(base, 'raw.config.json');
   fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, routing: { tools: routing }, mcpServers: { raw: { command: process.execPath, args: [RAW] } } }));
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { cwd: base, stdio: ['pipe', 'pipe', 'ignore'] });
-  onCleanup(() => child.kill('SIGKILL'));
-  const lines: string[] = [];
-  let buf = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let i = buf.indexOf('\n'); i !== -1; i = buf.indexOf('\n')) {
-      lines.push(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  });
-  const sendLine = (s: string) => child.stdin.write(`${s}\n`);
-  const answer = async (id: number, ms = 5000) => {
-    for (let t = 0; t < ms; t += 25) {
-      const hit = lines.map((l) => JSON.parse(l)).find((m) => m.id === id && !('method' in m));
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return undefined;
-  };
-  sendLine(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }));
-  await answer(1);
-  sendLine('{"jsonrpc":"2.0","method":"notifications/initialized"}');
-  sendLine('{"jsonrpc":"2.0","id":2,"method":"tools/list"}');
-  await answer(2);
-  return { sendLine, answer, base };
+  const p = await rawSession([CLI, 'serve', '--config', config], base);
+  p.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+  await p.waitId(2);
+  return { ...p, base };
 }
 
 describe('the lane takes only what the ordinary path would accept', () => {
