@@ -89,7 +89,7 @@ rootOptions(program.command('verify [target]'))
   .action(
     run(async (target: string | undefined, opts: Flags & { json?: boolean }) => {
       const { verifyCommand } = await import('./commands/verify.js');
-      const { terminalProgress } = await import('./commands/progress.js');
+      const { terminalProgress } = await import('./progress.js');
       return verifyCommand((await openWorkspaces(opts)).ws, target, opts, print, terminalProgress('verifying'));
     }),
   );

@@ -8,7 +8,7 @@ import type { Workspaces } from '../workspace/layout.js';
 import { readManifests } from '../workspace/manifest.js';
 import { datasetSlug, isRunId } from '../workspace/slug.js';
 import type { Print } from './inspect.js';
-import type { Progress } from './progress.js';
+import type { Progress } from '../progress.js';
 
 export interface VerifyProblem {
   dst: string;

@@ -29,6 +29,8 @@ export interface RouteRequest {
   limits?: string[];
   /** Folder that relative candidate paths are resolved against (default: the working folder). */
   baseDir?: string;
+  /** Told how a long copy goes: bytes stored so far in this event, and what is being copied. */
+  onProgress?: (p: { done: number; message: string }) => void;
 }
 
 export interface RouteDeps {
@@ -55,6 +57,8 @@ class RoutingEvent {
   private inputReals?: Promise<Set<string>>;
   private readonly seen = new Set<string>();
   private runReal?: Promise<string>;
+  /** Bytes of the files stored so far in this event, for progress. */
+  private bytesDone = 0;
 
   constructor(
     private readonly req: RouteRequest,
@@ -92,7 +96,11 @@ class RoutingEvent {
     const { store } = this.deps;
     let res: PutResult & { files?: number };
     if (chk.kind === 'file') {
-      res = await store.putFile(chk.real, destDir, name, { mode: this.req.mode, expect: chk.stat });
+      const before = this.bytesDone;
+      const size = Number(chk.stat.size);
+      const onBytes = this.req.onProgress && ((n: number) => this.req.onProgress!({ done: before + n, message: `copying ${name} (${mib(n)} of ${mib(size)} MiB)` }));
+      res = await store.putFile(chk.real, destDir, name, { mode: this.req.mode, expect: chk.stat, onBytes });
+      this.bytesDone = before + res.bytes;
     } else {
       if (isWithin(await this.runDir(), chk.real)) return skip(abs, 'folder contains the workspace');
       const scan = await scanTree(chk.real, this.deps.policy, { maxBytes: store.maxBytes });
@@ -157,6 +165,8 @@ class RoutingEvent {
 
 /** Skips logged one per line; the manifest has them all. */
 const MAX_LOGGED = 20;
+
+const mib = (n: number): string => (n / 1024 ** 2).toFixed(n < 10 * 1024 ** 2 ? 1 : 0);
 
 const srcOf = (c: Candidate): string => (c.kind === 'path' ? String(c.path) : `inline:${c.blockType}`);
 

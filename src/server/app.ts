@@ -30,7 +30,7 @@ import { z } from 'zod';
 import { PACKAGE_NAME, VERSION } from '../version.js';
 import { WorkspaceSession } from '../workspace/session.js';
 import type { AppContext } from './context.js';
-import { OWN_TOOLS, ToolFailure, type OwnTool } from './own-tools.js';
+import { OWN_TOOLS, ToolFailure, type CallInfo, type OwnTool } from './own-tools.js';
 import { pageAcross } from './paging.js';
 import type { CallScope, CompletionSource, EventSource, HostEvent, HostLink, HostListener, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
 
@@ -81,7 +81,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const { name, arguments: args } = req.params;
     const tool = own.get(name);
-    if (tool) return callOwn(tool, args, session, ctx);
+    if (tool) return callOwn(tool, args, session, ctx, progressTo(extra));
     const scope: CallScope = { extra: x(extra), session, log: (params) => server.sendLoggingMessage(params, extra.sessionId) };
     for (const s of sources) {
       const res = s.callTool(name, args, scope);
@@ -221,11 +221,24 @@ function also(server: Server, slot: 'oninitialized' | 'onclose', fn: () => void)
   };
 }
 
-async function callOwn(tool: OwnTool, args: unknown, session: WorkspaceSession, ctx: AppContext): Promise<CallToolResult> {
+/** Progress notifications to the caller of a request, if it sent a token; at most ten a second. */
+function progressTo(extra: CallExtra): CallInfo['progress'] {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return undefined;
+  let last = 0;
+  return ({ done, message }) => {
+    const now = Date.now();
+    if (now - last < 100) return;
+    last = now;
+    void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: done, message } }).catch(() => {});
+  };
+}
+
+async function callOwn(tool: OwnTool, args: unknown, session: WorkspaceSession, ctx: AppContext, progress?: CallInfo['progress']): Promise<CallToolResult> {
   const parsed = tool.input.safeParse(args ?? {});
   if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `${tool.name}: ${formatZod(parsed.error)}`);
   try {
-    const out = (await tool.run(parsed.data, session, ctx)) as Record<string, unknown>;
+    const out = (await tool.run(parsed.data, session, ctx, { progress })) as Record<string, unknown>;
     return { content: [{ type: 'text', text: JSON.stringify(out, null, 2) }], structuredContent: out };
   } catch (e) {
     return toolError(tool.name, e, ctx);

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import type { Settings } from '../config.js';
 import type { Logger } from '../log.js';
+import { terminalProgress } from '../progress.js';
 import { createSourcePolicy } from '../routing/policy.js';
 import { routeCandidates, type RouteRequest, type RouteOutcome } from '../routing/router.js';
 import { LocalStore } from '../storage/local.js';
@@ -57,9 +58,13 @@ export async function createContext(
 
 function routingService(route: (req: RouteRequest) => Promise<RouteOutcome>, log: Logger): RoutingService {
   const listeners = new Set<(e: RoutedEvent) => void>();
+  // A person watching the server in a terminal sees long copies move (never in logs or pipes).
+  const tty = terminalProgress('routing');
   return {
     async route(req) {
-      const out = await route(req);
+      const caller = req.onProgress;
+      const onProgress = tty || caller ? (p: { done: number; message: string }) => (tty?.show(p.message), caller?.(p)) : undefined;
+      const out = await route({ ...req, onProgress }).finally(() => tty?.done());
       const written = [...out.routed.filter((e) => !e.deduplicated).map((e) => e.dst), ...(out.manifest ? [out.manifest] : [])];
       if (written.length) {
         for (const l of listeners) {

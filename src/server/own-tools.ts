@@ -26,7 +26,13 @@ export interface OwnTool {
   input: z.ZodType;
   output: z.ZodType;
   definition: Tool;
-  run(args: unknown, session: WorkspaceSession, ctx: AppContext): Promise<object>;
+  run(args: unknown, session: WorkspaceSession, ctx: AppContext, call?: CallInfo): Promise<object>;
+}
+
+/** What a call brings besides its arguments. */
+export interface CallInfo {
+  /** Reports progress to the caller, when it asked for it (a progress token). */
+  progress?: (p: { done: number; message: string }) => void;
 }
 
 /** A failure the agent can act on: becomes an `isError` result, not a protocol error. */
@@ -39,14 +45,14 @@ function define<I extends z.ZodType, O extends z.ZodType>(
   input: I,
   output: O,
   meta: Omit<Tool, 'name' | 'inputSchema' | 'outputSchema'>,
-  run: (args: z.infer<I>, session: WorkspaceSession, ctx: AppContext) => Promise<z.infer<O>>,
+  run: (args: z.infer<I>, session: WorkspaceSession, ctx: AppContext, call?: CallInfo) => Promise<z.infer<O>>,
 ): OwnTool {
   return {
     name,
     input,
     output,
     definition: { name, ...meta, inputSchema: toolJsonSchema(input, 'input'), outputSchema: toolJsonSchema(output, 'output') },
-    run: (args, session, ctx) => run(args as z.infer<I>, session, ctx) as Promise<object>,
+    run: (args, session, ctx, call) => run(args as z.infer<I>, session, ctx, call) as Promise<object>,
   };
 }
 
@@ -71,7 +77,7 @@ function parseResult(result: unknown): unknown {
   }
 }
 
-async function routeArtifacts(args: z.infer<typeof RouteInput>, session: WorkspaceSession, ctx: AppContext): Promise<RouteOut> {
+async function routeArtifacts(args: z.infer<typeof RouteInput>, session: WorkspaceSession, ctx: AppContext, call?: CallInfo): Promise<RouteOut> {
   if (args.result === undefined && !args.paths?.length) throw new ToolFailure('nothing to route: pass `result` (a tool result) or `paths`');
   const detection = args.result === undefined ? undefined : detectArtifacts(parseResult(args.result));
   const explicit: Candidate[] = (args.paths ?? []).map((p, i) =>
@@ -87,6 +93,7 @@ async function routeArtifacts(args: z.infer<typeof RouteInput>, session: Workspa
     mode: args.mode ?? ctx.settings.mode,
     run,
     gpu: detection?.gpu,
+    onProgress: call?.progress,
   });
   return { dataset: run.dataset, run_id: run.runId, routed: out.routed, skipped: out.skipped, manifest: out.manifest };
 }

@@ -10,6 +10,9 @@ import { sizeCapReason, StoreRefusal, type ByteSource } from './store.js';
 
 export const TEMP_PREFIX = '.aw-tmp-';
 
+/** Told the running total of bytes copied (or hashed) so far, after each chunk. */
+export type OnBytes = (done: number) => void;
+
 // Windows lacks O_NOFOLLOW / O_NONBLOCK; there the lstat checks of the policy are the guard.
 const NOFOLLOW = C.O_NOFOLLOW ?? 0;
 const NONBLOCK = C.O_NONBLOCK ?? 0;
@@ -119,6 +122,7 @@ export async function copyFileHashed(
   dst: FileHandle,
   maxBytes: number,
   reportedCap = maxBytes,
+  onBytes?: OnBytes,
 ): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   const bufs: [Buffer, Buffer] = [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
@@ -142,6 +146,7 @@ export async function copyFileHashed(
       reading = later(src.read(bufs[cur], 0, COPY_CHUNK, pos));
       hash.update(chunk);
       writing = later(writeAt(dst, chunk, at));
+      onBytes?.(pos);
       // Start writeback of what is written so far while hashing goes on, so the final fsync
       // finds little left to flush (one flush at a time; the copy does not wait for it).
       if (pos - flushedAt >= FLUSH_EVERY && flushing === undefined) {
@@ -176,7 +181,7 @@ const CAN_CLONE = process.platform === 'linux';
  * hashed is what is stored, whatever happens to the source afterwards. Null when cloning is not
  * possible here; `dst` is then untouched (still empty) and open for the streaming copy.
  */
-export async function cloneHashed(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes): Promise<{ bytes: number; sha256: string } | null> {
+export async function cloneHashed(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes, onBytes?: OnBytes): Promise<{ bytes: number; sha256: string } | null> {
   if (!CAN_CLONE) return null;
   try {
     await fs.copyFile(fdPath(src), fdPath(dst), C.COPYFILE_FICLONE_FORCE);
@@ -192,28 +197,28 @@ export async function cloneHashed(src: FileHandle, dst: FileHandle, maxBytes: nu
   await dst.sync();
   const rd = await fs.open(fdPath(dst), C.O_RDONLY);
   try {
-    return await hashHandle(rd, maxBytes, reportedCap);
+    return await hashHandle(rd, maxBytes, reportedCap, onBytes);
   } finally {
     await rd.close().catch(() => undefined);
   }
 }
 
 /** A file's bytes into a new file: cloned where possible, else copied in one pass; hashed either way. Closes `dst`. */
-export async function cloneOrCopy(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes): Promise<{ bytes: number; sha256: string }> {
+export async function cloneOrCopy(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes, onBytes?: OnBytes): Promise<{ bytes: number; sha256: string }> {
   let cloned: { bytes: number; sha256: string } | null;
   try {
-    cloned = await cloneHashed(src, dst, maxBytes, reportedCap);
+    cloned = await cloneHashed(src, dst, maxBytes, reportedCap, onBytes);
   } catch (e) {
     await dst.close().catch(() => undefined);
     throw e;
   }
-  if (!cloned) return copyFileHashed(src, dst, maxBytes, reportedCap);
+  if (!cloned) return copyFileHashed(src, dst, maxBytes, reportedCap, onBytes);
   await dst.close();
   return cloned;
 }
 
 /** sha256 and size of an open file, read from its start; the cap stops reading early. */
-export async function hashHandle(fh: FileHandle, maxBytes = Number.POSITIVE_INFINITY, reportedCap = maxBytes): Promise<{ bytes: number; sha256: string }> {
+export async function hashHandle(fh: FileHandle, maxBytes = Number.POSITIVE_INFINITY, reportedCap = maxBytes, onBytes?: OnBytes): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   const bufs: [Buffer, Buffer] = [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
   let pos = 0;
@@ -229,6 +234,7 @@ export async function hashHandle(fh: FileHandle, maxBytes = Number.POSITIVE_INFI
     cur = cur === 0 ? 1 : 0;
     reading = fh.read(bufs[cur], 0, COPY_CHUNK, pos);
     hash.update(chunk);
+    onBytes?.(pos);
   }
   return { bytes: pos, sha256: hash.digest('hex') };
 }

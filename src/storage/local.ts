@@ -56,7 +56,7 @@ export class LocalStore implements ArtifactStore {
       let res: PutResult;
       try {
         // A clone where the file system can (no data copied, no space used), else one streaming pass.
-        const h = await cloneOrCopy(fh, tmp.fh, max);
+        const h = await cloneOrCopy(fh, tmp.fh, max, max, opts.onBytes);
         res = await this.settle(tmp.path, destDir, safe, h);
       } finally {
         await rmQuiet(tmp.path);

@@ -16,6 +16,8 @@ export interface PutOptions {
    * different file (a path swapped for a symlink or a device between check and copy).
    */
   expect?: { dev: number; ino: number };
+  /** Told the running total of bytes stored so far (a long copy's progress). */
+  onBytes?: (done: number) => void;
 }
 
 export interface PutResult {

@@ -145,3 +145,21 @@ describe('a run folder swapped for a symlink after the session opened it', () =>
     expect(await snapshot(elsewhere)).toEqual(before);
   });
 });
+
+describe('progress on long copies', () => {
+  it('route_artifacts reports copy progress to a caller that sent a progress token', async () => {
+    const h = await startInMemory();
+    const big = path.join(await tempDir(), 'model.bin');
+    await fs.writeFile(big, Buffer.alloc(48 * 1024 * 1024, 7));
+    const seen: { progress: number; message?: string }[] = [];
+    const res = await h.client.request(
+      { method: 'tools/call', params: { name: 'route_artifacts', arguments: { paths: [{ path: big, type: 'model' }] } } },
+      CallToolResultSchema,
+      { onprogress: (p) => seen.push(p) },
+    );
+    expect(sc(res as any).routed[0].bytes).toBe(48 * 1024 * 1024);
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    expect(seen[0]!.message).toMatch(/^copying model\.bin \(\d+(\.\d)? of 48 MiB\)$/);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.progress).toBeGreaterThan(seen[i - 1]!.progress);
+  });
+});

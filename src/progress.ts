@@ -2,7 +2,10 @@
 import type { Writable } from 'node:stream';
 
 export interface Progress {
+  /** One more item done (verify: a file checked). */
   tick(label: string): void;
+  /** A free-form status line (a long copy). */
+  show(text: string): void;
   done(): void;
 }
 
@@ -17,6 +20,12 @@ export function terminalProgress(verb: string, stream: Writable & { isTTY?: bool
       if (now - last < 100) return;
       last = now;
       stream.write(`\r\x1b[K${verb} ${n}: ${label.slice(-60)}`);
+    },
+    show(text) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      stream.write(`\r\x1b[K${verb}: ${text.slice(0, 100)}`);
     },
     done() {
       stream.write('\r\x1b[K');
