@@ -8,6 +8,7 @@ import { stdioIntercept, stdioSink } from './proxy/fast-path.js';
 import { McpProxy } from './proxy/proxy.js';
 import { createAppServer, type AppServer } from './server/app.js';
 import { createContext, type AppContext } from './server/context.js';
+import { WorkspacePrompts } from './server/prompts.js';
 import { WorkspaceResources } from './server/resources.js';
 import { startTempSweep } from './storage/sweep.js';
 import { serveStdio } from './transports/stdio.js';
@@ -40,7 +41,13 @@ export async function openWorkspaces(flags: Flags): Promise<{ ws: Workspaces; se
 export function sessionServer(ctx: AppContext, proxy: McpProxy | undefined): AppServer {
   const px = proxy?.appOptions();
   const resources = new WorkspaceResources(ctx.workspaces.root, ctx.routing);
-  return createAppServer(ctx, { ...px, resourceSources: [resources, ...(px?.resourceSources ?? [])] });
+  const prompts = new WorkspacePrompts(ctx.workspaces, ctx.settings.mode);
+  return createAppServer(ctx, {
+    ...px,
+    resourceSources: [resources, ...(px?.resourceSources ?? [])],
+    promptSources: [prompts, ...(px?.promptSources ?? [])],
+    completionSources: [prompts, ...(px?.completionSources ?? [])],
+  });
 }
 
 export async function serve(flags: Flags, log: Logger = createLogger()): Promise<void> {

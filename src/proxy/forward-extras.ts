@@ -4,6 +4,8 @@
 // first server that listed it (or whose template matches it); an unknown URI is tried on each
 // server in turn. Results and errors pass through as the downstream gave them.
 import {
+  ErrorCode,
+  McpError,
   CompleteResultSchema,
   EmptyResultSchema,
   GetPromptResultSchema,
@@ -36,6 +38,7 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
   private readonly uriOwner = new Map<string, Downstream>();
   private readonly templates = new Map<string, { owner: Downstream; template: UriTemplate | undefined }>();
   private prompts: Catalog<Prompt> = { entries: [], byName: new Map(), dropped: [] };
+  private promptsListed = false;
 
   constructor(
     private readonly downstreams: readonly Downstream[],
@@ -105,14 +108,22 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
       }),
     );
     this.prompts = buildCatalog(lists, new Set());
+    this.promptsListed = true;
     return { prompts: this.prompts.entries.map((e) => e.item) };
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, extra: CallExtra): Promise<GetPromptResult> | undefined {
     const entry = this.prompts.byName.get(name);
     const d = entry && this.downstreams.find((x) => x.name === entry.server);
-    if (!entry || !d) return undefined;
-    return ask(d, { method: 'prompts/get', params: { name: entry.original, ...(args && { arguments: args }) } }, GetPromptResultSchema, extra);
+    if (entry && d) return ask(d, { method: 'prompts/get', params: { name: entry.original, ...(args && { arguments: args }) } }, GetPromptResultSchema, extra);
+    if (this.promptsListed) return undefined;
+    // A host may get a prompt it knows from before without listing first: list, then look again.
+    return this.listPrompts(undefined, extra).then(() => {
+      const again = this.prompts.byName.get(name);
+      const server = again && this.downstreams.find((x) => x.name === again.server);
+      if (!again || !server) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+      return ask(server, { method: 'prompts/get', params: { name: again.original, ...(args && { arguments: args }) } }, GetPromptResultSchema, extra);
+    });
   }
 
   complete(params: CompleteRequest['params'], extra: CallExtra): Promise<CompleteResult> | undefined {

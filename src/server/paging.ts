@@ -27,18 +27,27 @@ export function decodeCursor(cursor: string, sources: number): { index: number; 
   throw new McpError(ErrorCode.InvalidParams, `invalid cursor: ${JSON.stringify(cursor)}`);
 }
 
-/** The page at `cursor`; an empty source is skipped within the same request. */
-export async function pageAcross<T>(fetchers: readonly Fetcher<T>[], cursor: string | undefined): Promise<Page<T>> {
+/** Items gathered into one page from sources that finish, before the rest waits for a cursor. */
+export const MERGE_UP_TO = 1000;
+
+/**
+ * The page at `cursor`. A source that ends within the page is followed by the next one in the
+ * same request (up to MERGE_UP_TO items), so a host that lists once, without following cursors,
+ * still sees every source's items when they are few; a source with more pages ends the page.
+ */
+export async function pageAcross<T>(fetchers: readonly Fetcher<T>[], cursor: string | undefined, mergeUpTo = MERGE_UP_TO): Promise<Page<T>> {
   if (fetchers.length === 0) return { items: [] };
   // One source: its cursors go through untouched, so the host sees exactly what it would directly.
   if (fetchers.length === 1) return fetchers[0]!(cursor);
   let { index, inner } = cursor === undefined ? { index: 0, inner: undefined as string | undefined } : decodeCursor(cursor, fetchers.length);
+  const items: T[] = [];
   for (;;) {
     const page = await fetchers[index]!(inner);
-    const last = index === fetchers.length - 1;
-    if (page.nextCursor !== undefined) return { items: page.items, nextCursor: encodeCursor(index, page.nextCursor) };
-    if (page.items.length > 0 || last) return last ? { items: page.items } : { items: page.items, nextCursor: encodeCursor(index + 1, undefined) };
+    items.push(...page.items);
+    if (page.nextCursor !== undefined) return { items, nextCursor: encodeCursor(index, page.nextCursor) };
+    if (index === fetchers.length - 1) return { items };
     index++;
     inner = undefined;
+    if (items.length >= mergeUpTo) return { items, nextCursor: encodeCursor(index, undefined) };
   }
 }

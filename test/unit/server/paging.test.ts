@@ -25,6 +25,13 @@ describe('pageAcross', () => {
     const r = await all([paged(['a1', 'a2', 'a3'], 2), paged([], 5), paged(['c1'], 5)]);
     expect(r.items).toEqual(['a1', 'a2', 'a3', 'c1']);
   });
+  it('gathers sources that end within the page into one page; a source with more pages ends it', async () => {
+    expect(await pageAcross([paged(['a1'], 5), paged(['b1', 'b2'], 5)], undefined)).toEqual({ items: ['a1', 'b1', 'b2'] });
+    const first = await pageAcross([paged(['a1'], 5), paged(['b1', 'b2', 'b3'], 2), paged(['c1'], 5)], undefined);
+    expect(first.items).toEqual(['a1', 'b1', 'b2']);
+    expect(first.nextCursor).toBeDefined();
+    expect(await pageAcross([paged(['a1', 'a2'], 5), paged(['b1'], 5)], undefined, 2)).toMatchObject({ items: ['a1', 'a2'], nextCursor: expect.any(String) });
+  });
   it('passes a single source\'s cursors through untouched', async () => {
     expect(await pageAcross([paged(['a', 'b', 'c'], 2)], undefined)).toEqual({ items: ['a', 'b'], nextCursor: '2' });
     expect(await pageAcross([paged(['a', 'b', 'c'], 2)], '2')).toEqual({ items: ['c'] });
