@@ -149,7 +149,8 @@ export class FastPath implements FastCalls {
     if (outcome.kind === 'pass') return undefined;
     if (outcome.message) {
       log.info(`${r.tool}: ${outcome.message}`);
-      await server.sendLoggingMessage({ level: 'info', logger: LOGGER_NAME, data: outcome.message }).catch(() => {});
+      // Filtered by this session's own log level (the SDK keys levels by transport session).
+      await server.sendLoggingMessage({ level: 'info', logger: LOGGER_NAME, data: outcome.message }, server.transport?.sessionId).catch(() => {});
     }
     return outcome.result;
   }
