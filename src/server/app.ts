@@ -91,22 +91,12 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   });
 
   if (resources.length) {
-    server.setRequestHandler(ListResourcesRequestSchema, async (req, extra) => {
-      const fetchers = resources.map((r) => async (c: string | undefined) => {
-        const res = await r.listResources(c, x(extra));
-        return { items: res.resources, nextCursor: res.nextCursor };
-      });
-      const page = await pageAcross(fetchers, req.params?.cursor);
-      return { resources: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
-    });
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req, extra) => {
-      const fetchers = resources.map((r) => async (c: string | undefined) => {
-        const res = await r.listResourceTemplates(c, x(extra));
-        return { items: res.resourceTemplates, nextCursor: res.nextCursor };
-      });
-      const page = await pageAcross(fetchers, req.params?.cursor);
-      return { resourceTemplates: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
-    });
+    server.setRequestHandler(ListResourcesRequestSchema, async (req, extra) =>
+      listAcross(resources, 'resources', (r, c) => r.listResources(c, x(extra)), req.params?.cursor),
+    );
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req, extra) =>
+      listAcross(resources, 'resourceTemplates', (r, c) => r.listResourceTemplates(c, x(extra)), req.params?.cursor),
+    );
     server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
       const res = firstOf(resources, (r) => r.readResource(req.params.uri, x(extra)));
       if (!res) throw new McpError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
@@ -123,14 +113,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   }
 
   if (prompts.length) {
-    server.setRequestHandler(ListPromptsRequestSchema, async (req, extra) => {
-      const fetchers = prompts.map((p) => async (c: string | undefined) => {
-        const res = await p.listPrompts(c, x(extra));
-        return { items: res.prompts, nextCursor: res.nextCursor };
-      });
-      const page = await pageAcross(fetchers, req.params?.cursor);
-      return { prompts: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
-    });
+    server.setRequestHandler(ListPromptsRequestSchema, async (req, extra) => listAcross(prompts, 'prompts', (p, c) => p.listPrompts(c, x(extra)), req.params?.cursor));
     server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
       const res = firstOf(prompts, (p) => p.getPrompt(req.params.name, req.params.arguments, x(extra)));
       if (!res) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
@@ -146,6 +129,23 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
 
   relayEvents(server, [...sources, ...resources, ...prompts, ...completions]);
   return { server, session, host };
+}
+
+/** One page of a list (`key`) made of every source's own paged list. */
+async function listAcross<S, K extends string, T>(
+  sources: readonly S[],
+  key: K,
+  list: (s: S, cursor: string | undefined) => Promise<{ nextCursor?: string } & Record<K, T[]>>,
+  cursor: string | undefined,
+): Promise<{ nextCursor?: string } & Record<K, T[]>> {
+  const page = await pageAcross(
+    sources.map((s) => async (c: string | undefined) => {
+      const res = await list(s, c);
+      return { items: res[key], nextCursor: res.nextCursor };
+    }),
+    cursor,
+  );
+  return { [key]: page.items, ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) } as { nextCursor?: string } & Record<K, T[]>;
 }
 
 /** The first source that claims the request (returns a promise), or undefined. */
