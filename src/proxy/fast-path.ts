@@ -57,6 +57,7 @@ interface Open {
 }
 
 const COMMA = Buffer.from(',');
+const TOOLS_CALL = Buffer.from('"tools/call"');
 
 type Params = { _meta?: { progressToken?: unknown } & Record<string, unknown> };
 
@@ -72,12 +73,16 @@ export class FastPath implements FastCalls {
    */
   callRaw(line: Buffer, sink: CallSink): RequestId | undefined {
     // A cheap look first: most lines are not a call to a lane tool, and are left alone undecoded.
+    // A native byte search rules out all but tool calls before any scan (an escaped spelling of
+    // the method only costs such a line the ordinary path).
+    if (line.indexOf(TOOLS_CALL) === -1) return undefined;
     const top = objectSpans(line);
     if (!top || valueOf(line, top.get('method')) !== 'tools/call') return undefined;
     const paramsAt = top.get('params');
     const members = paramsAt && objectSpans(line, paramsAt.start);
     const peek = valueOf(line, members?.get('name'));
-    if (!members || typeof peek !== 'string' || !this.d.target(peek)) return undefined;
+    const peeked = typeof peek === 'string' ? this.d.target(peek) : undefined;
+    if (!members || !peeked) return undefined;
     // Then exactly what the ordinary path would accept: the whole line parsed and validated, so
     // the lane never forwards what the SDK would refuse (trailing bytes, bad escapes, NaN, a
     // missing jsonrpc, non-object arguments). A CR used as whitespace stays on the ordinary path,
@@ -94,7 +99,7 @@ export class FastPath implements FastCalls {
     if (!env.success || !req?.success || this.open.has(env.data.id)) return undefined;
     const hostId = env.data.id;
     const { name, arguments: args, _meta: meta } = req.data.params;
-    const t = this.d.target(name);
+    const t = name === peek ? peeked : this.d.target(name);
     if (!t) return undefined;
     const hint = this.d.datasetArgs.map((k) => args?.[k]).find((v): v is string => typeof v === 'string' && v.trim() !== '');
     const routing = t.route && { ...t.route, tool: t.original, args };
