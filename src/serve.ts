@@ -10,7 +10,7 @@ import { createAppServer, type AppServer } from './server/app.js';
 import { createContext, type AppContext } from './server/context.js';
 import { WorkspacePrompts } from './server/prompts.js';
 import { WorkspaceResources } from './server/resources.js';
-import { startTempSweep } from './storage/sweep.js';
+import { startTempSweep } from './workspace/sweep.js';
 import { serveStdio } from './transports/stdio.js';
 import { Workspaces } from './workspace/layout.js';
 import { chooseRoots } from './workspace/roots.js';
@@ -40,7 +40,7 @@ export async function openWorkspaces(flags: Flags): Promise<{ ws: Workspaces; se
 /** One host connection's server: our tools and workspace resources, plus the proxy's sources. */
 export function sessionServer(ctx: AppContext, proxy: McpProxy | undefined): AppServer {
   const px = proxy?.appOptions();
-  const resources = new WorkspaceResources(ctx.workspaces.root, ctx.routing);
+  const resources = new WorkspaceResources(ctx.workspaces.store, ctx.routing);
   const prompts = new WorkspacePrompts(ctx.workspaces, ctx.settings.mode);
   return createAppServer(ctx, {
     ...px,
@@ -60,7 +60,7 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
   const ctx = await createContext(settings, log, { extraSourceRoots: servers.roots });
   log.info(`workspaces root ${ctx.workspaces.root} (mode ${settings.mode})${settings.configPath ? `, config ${settings.configPath}` : ''}`);
   // Temps left by a writer killed mid-copy; in the background, so initialize is not held up.
-  void startTempSweep(ctx.workspaces.root, log);
+  void startTempSweep(ctx.workspaces.store, log);
   // Proxy mode when the config names servers: they start connecting now, without holding up
   // the host's initialize; the first tools/list waits briefly for them. One proxy serves every
   // session; each session has its own server and workspace state.

@@ -16,7 +16,7 @@ export function table(rows: string[][]): string {
 
 /** Files and bytes of a run, from the counts index (no walk of an unchanged run). */
 async function runSize(ws: Workspaces, slug: string, runId: string): Promise<{ files: number; bytes: number }> {
-  const c = await ws.index.counts(path.join(ws.root, slug, runId));
+  const c = await ws.counts(ws.target(slug, runId));
   return { files: Object.values(c.counts).reduce((a, b) => a + b, 0), bytes: c.bytes };
 }
 
@@ -55,7 +55,12 @@ export async function infoCommand(ws: Workspaces, target: string | undefined, op
     print(`no runs for dataset "${slug}" under ${ws.root}`);
     return 1;
   }
-  const info = await describeRun(ws, await ws.openRun(slug, runId), { mode: opts.mode });
+  const run = await ws.findRun(slug, runId);
+  if (!run) {
+    print(`no run ${runId} for dataset "${slug}" under ${ws.root}`);
+    return 1;
+  }
+  const info = await describeRun(ws, run, { mode: opts.mode });
   print(opts.json ? JSON.stringify(info, null, 2) : formatInfo(info));
   return 0;
 }

@@ -1,9 +1,5 @@
 // `prune --keep N [dataset]`: delete all but the newest N runs of each dataset, never the run
 // `latest` names. --dry-run prints the same plan and deletes nothing.
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { isWithin } from '../routing/policy.js';
-import { countFiles } from '../server/info.js';
 import type { Workspaces } from '../workspace/layout.js';
 import { datasetSlug } from '../workspace/slug.js';
 import type { Print } from './inspect.js';
@@ -19,8 +15,9 @@ export async function planPrune(ws: Workspaces, keep: number, dataset?: string):
   const datasets = dataset ? [datasetSlug(dataset)] : await ws.listDatasets();
   const plans: PrunePlan[] = [];
   for (const slug of datasets) {
-    // Refuses a dataset folder that is a symlink (it would lead the deletes out of the root).
-    await ws.datasetDir(slug, false);
+    // A dataset folder that is a symlink would lead the deletes out of the root.
+    const there = await ws.store.stat([slug]);
+    if (there && there.kind !== 'folder') throw new Error(`refusing to prune ${slug}: not a plain folder inside ${ws.root} (a symlink or a file stands there)`);
     const runs = await ws.listRuns(slug); // oldest first
     const latest = await ws.latest(slug);
     const kept = new Set(runs.slice(Math.max(0, runs.length - keep)));
@@ -36,16 +33,13 @@ export async function pruneCommand(ws: Workspaces, opts: { keep: number; dataset
   const removed: { dataset: string; run_id: string; bytes: number }[] = [];
   for (const plan of await planPrune(ws, opts.keep, opts.dataset)) {
     for (const runId of plan.remove) {
-      const dir = path.join(ws.root, plan.dataset, runId);
-      const { bytes } = await countFiles(dir);
-      // fs.rm removes symlinks themselves and never follows them out of the run.
+      const run = ws.target(plan.dataset, runId);
+      const { bytes } = await ws.counts(run);
+      // The store removes from inside the open dataset folder, each level entered by descriptor:
+      // a dataset or run folder swapped for a symlink meanwhile loses only the link.
       if (!opts.dryRun) {
-        // Checked again right before the delete: a plain folder whose real path is inside the root.
-        const st = await fs.lstat(dir).catch(() => undefined);
-        const real = await fs.realpath(dir).catch(() => '');
-        if (!st?.isDirectory() || !isWithin(real, ws.root) || real !== dir) throw new Error(`refusing to remove ${dir}: not a plain run folder inside ${ws.root}`);
-        await fs.rm(dir, { recursive: true, force: true });
-        await ws.index.forget(dir);
+        await ws.store.removeTree(run.key);
+        await ws.store.forgetRun(run.key);
       }
       freed += bytes;
       removed.push({ dataset: plan.dataset, run_id: runId, bytes });

@@ -4,6 +4,9 @@
 // - A name offered by two or more servers is exposed as `{server}__{tool}` for each of them.
 // - A downstream name equal to one of our own (ensure_workspace …) becomes `{server}__{tool}`;
 //   our own keep their bare names.
+// - `{server}__…` names belong to that server: another server's tool named `good__echo` is
+//   exposed as `evil__good__echo`, so it can never take the name under which good's `echo` is
+//   reached. Prefixed names are placed before bare ones for the same reason.
 // Everything else keeps its name, and the item itself (schemas, annotations, _meta) is untouched.
 import { compileNames } from './allowlist.js';
 
@@ -43,24 +46,29 @@ export function buildCatalog<T extends { name: string }>(servers: readonly Serve
   const filtered = servers.map((s) => ({ server: s.server, items: filterNames(s.items, s.allow, s.deny) }));
   const owners = new Map<string, number>();
   for (const s of filtered) for (const name of new Set(s.items.map((t) => t.name))) owners.set(name, (owners.get(name) ?? 0) + 1);
+  const prefixes = filtered.map((s) => `${s.server}${SEPARATOR}`);
+  const othersPrefix = (server: string, name: string) => prefixes.some((p) => p !== `${server}${SEPARATOR}` && name.startsWith(p));
 
   const byName = new Map<string, CatalogEntry<T>>();
   const dropped: string[] = [];
   const taken = (n: string) => reserved.has(n) || byName.has(n);
-  // Bare names first, so a prefixed name can never push a legitimate bare name out.
+  const bare: { server: string; item: T }[] = [];
   const prefixed: { server: string; item: T }[] = [];
   for (const s of filtered) {
     for (const item of s.items) {
-      const clash = reserved.has(item.name) || (owners.get(item.name) ?? 0) > 1;
-      if (clash) prefixed.push({ server: s.server, item });
-      else if (taken(item.name)) dropped.push(`${s.server}: ${item.name} (listed twice)`);
-      else byName.set(item.name, { exposed: item.name, server: s.server, original: item.name, item });
+      const clash = reserved.has(item.name) || (owners.get(item.name) ?? 0) > 1 || othersPrefix(s.server, item.name);
+      (clash ? prefixed : bare).push({ server: s.server, item });
     }
   }
   for (const { server, item } of prefixed) {
     const exposed = `${server}${SEPARATOR}${item.name}`;
     if (taken(exposed)) dropped.push(`${server}: ${item.name} (${exposed} is already taken)`);
     else byName.set(exposed, { exposed, server, original: item.name, item: { ...item, name: exposed } });
+  }
+  for (const { server, item } of bare) {
+    const owner = byName.get(item.name);
+    if (taken(item.name)) dropped.push(`${server}: ${item.name} (${owner ? `already the name of ${owner.server}: ${owner.original}` : 'reserved'})`);
+    else byName.set(item.name, { exposed: item.name, server, original: item.name, item });
   }
   // Keep config order, then the server's own order, whatever the pass that placed an entry.
   const order = new Map(filtered.flatMap((s, i) => s.items.map((t, j) => [`${s.server}\0${t.name}`, i * 1e6 + j] as const)));

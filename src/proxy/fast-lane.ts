@@ -1,24 +1,36 @@
 // The pass-through lane of one stdio downstream connection: requests we forward without the SDK
-// client, and their answers taken off the child's stdout as bytes, before anything parses them.
-// Our requests carry ids and progress tokens of the form "aw~N" (an id space the SDK client, which
-// counts with numbers, never uses). A response names its id next to its first or last bytes in
-// every JSON-RPC writer we know (`{"result":…,"jsonrpc":"2.0","id":…}` from the TypeScript SDK,
-// `{"jsonrpc":"2.0","id":…,"result":…}` from Python's), so it is recognised from those bytes and
-// handed on undecoded; anything odd falls back to a parse. Only our own ids are taken: every other
-// line goes to the SDK client as before.
-
-import { skipString, skipValue, skipWs } from './json-spans.js';
+// client, and their answers taken off the child's stdout before the SDK client sees them. Our
+// requests carry ids and progress tokens of the form "aw~N" (an id space the SDK client, which
+// counts with numbers, never uses); a line that does not mention such a token goes to the SDK
+// client untouched, found by a native byte search.
+//
+// A line that does mention one is parsed once, and taken only as what every parser after us will
+// read it as. An answer is a response (no `method`; `result` or `error`) whose top-level `id` is
+// one of our open calls. It crosses as the server wrote it, with only the id swapped, when a
+// strict scan of its top level finds that very id once (no duplicate keys: JSON.parse keeps the
+// last of them, so a second `id` could otherwise answer another host call) and the line holds no
+// CR (a bare CR ends an SSE line and some readers' lines: it could smuggle in a message). Any
+// other answer is re-encoded from the parse. A request from the server that happens to carry one
+// of our ids is not an answer: it goes to the SDK client, whose request ids are its own.
+import { objectSpans, valueOf } from './json-spans.js';
 
 export interface LaneCall {
-  /** The response line, with our id token (quotes included) at line[idAt, idEnd). */
-  onResponse(line: Buffer, idAt: number, idEnd: number): void;
+  /**
+   * The answer: the line with our id token (quotes included) at line[idAt, idEnd), safe to send
+   * on once that token is swapped, and the message as parsed (for the routing hook).
+   */
+  onResponse(line: Buffer, idAt: number, idEnd: number, msg: LaneAnswer): void;
   onProgress(params: Record<string, unknown>): void;
-  /** The connection is gone; no response will come. */
+  /** The connection is gone, or the server answered with something that is not an answer; no response will come. */
   onGone(reason: string): void;
 }
 
+/** A JSON-RPC response as the lane parsed it. */
+export type LaneAnswer = { jsonrpc: '2.0'; id: string } & ({ result: Record<string, unknown> } | { error: { code: number; message: string; data?: unknown } });
+
 const MARK = Buffer.from('"aw~');
-const EDGE = 256;
+const OURS = /^aw~\d{1,15}$/;
+const CR = 0x0d;
 
 export class RawLane {
   private readonly calls = new Map<string, LaneCall>();
@@ -30,15 +42,7 @@ export class RawLane {
     return this.calls.size;
   }
 
-  /** Sends a request on the lane; returns its id (also its progress token). */
-  request(method: string, params: Record<string, unknown>, call: LaneCall): string {
-    return this.requestRaw((id) => {
-      const meta = { ...(params._meta as Record<string, unknown> | undefined), progressToken: id };
-      return Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } })}\n`);
-    }, call);
-  }
-
-  /** Sends a request the caller serialises itself (with this id and progress token, and its newline). */
+  /** Sends a request the caller serialises itself (with this id and progress token, and its newline); returns the id. */
   requestRaw(build: (id: string) => Buffer, call: LaneCall): string {
     const id = `aw~${++this.seq}`;
     this.calls.set(id, call);
@@ -61,111 +65,79 @@ export class RawLane {
     for (const c of calls) c.onGone(reason);
   }
 
-  /** A stdout line, before parsing: true when it was ours. */
+  /** A stdout line, before the SDK client parses it: true when it was ours. */
   take(line: Buffer): boolean {
-    if (!this.calls.size) return false;
-    const hit = edgeId(line);
-    if (hit) {
-      const call = this.calls.get(hit.id);
-      if (call) {
-        this.calls.delete(hit.id);
-        call.onResponse(line, hit.at, hit.end);
-        return true;
-      }
-    }
-    if (line.indexOf(MARK) === -1) return false;
-    return this.takeParsed(line);
-  }
-
-  /** A line that mentions one of our tokens away from its edges: progress, or an unusual layout. */
-  private takeParsed(line: Buffer): boolean {
-    let msg: { id?: unknown; method?: unknown; params?: { progressToken?: unknown } };
+    if (!this.calls.size || line.indexOf(MARK) === -1) return false;
+    let msg: unknown;
     try {
       msg = JSON.parse(line.toString('utf8'));
     } catch {
-      return false;
+      return this.malformed(line);
     }
-    if (msg.method === 'notifications/progress' && typeof msg.params?.progressToken === 'string') {
-      const call = this.calls.get(msg.params.progressToken);
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return false;
+    const m = msg as { id?: unknown; method?: unknown; params?: { progressToken?: unknown } };
+    if (m.method === 'notifications/progress' && m.id === undefined && typeof m.params?.progressToken === 'string') {
+      const call = this.calls.get(m.params.progressToken);
       if (!call) return false;
-      call.onProgress(msg.params as Record<string, unknown>);
+      call.onProgress(m.params as Record<string, unknown>);
       return true;
     }
-    if (msg.method === undefined && typeof msg.id === 'string' && this.calls.has(msg.id)) {
-      const call = this.calls.get(msg.id)!;
-      this.calls.delete(msg.id);
-      // Re-serialised with the id last, so the caller can splice it like any other.
-      const { id, ...rest } = msg;
+    if (m.method !== undefined || typeof m.id !== 'string') return false;
+    const call = this.calls.get(m.id);
+    if (!call) return false;
+    this.calls.delete(m.id);
+    const answer = asAnswer(msg);
+    if (!answer) {
+      call.onGone(`answered tools/call with something that is not a JSON-RPC response`);
+      return true;
+    }
+    const at = idSpan(line, m.id);
+    if (at) call.onResponse(line, at.start, at.end, answer);
+    else {
+      // Re-encoded with the id last, so the caller splices it like any other.
+      const { id, ...rest } = answer;
       const head = Buffer.from(`${JSON.stringify(rest).slice(0, -1)},"id":`);
       const tok = Buffer.from(JSON.stringify(id));
-      call.onResponse(Buffer.concat([head, tok, Buffer.from('}')]), head.length, head.length + tok.length);
-      return true;
+      call.onResponse(Buffer.concat([head, tok, Buffer.from('}')]), head.length, head.length + tok.length, answer);
     }
-    return false;
+    return true;
+  }
+
+  /** A line that is not JSON but names one of our calls as its top-level id: that call gets an error, not a wait. */
+  private malformed(line: Buffer): boolean {
+    const top = objectSpans(line);
+    const id = top && valueOf(line, top.get('id'));
+    const call = typeof id === 'string' ? this.calls.get(id) : undefined;
+    if (!call) return false;
+    this.calls.delete(id as string);
+    call.onGone('answered tools/call with a line that is not valid JSON');
+    return true;
   }
 }
+
+/** The message as a response, or undefined: exactly one of result (an object) and error ({code, message}). */
+function asAnswer(msg: object): LaneAnswer | undefined {
+  const m = msg as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return undefined;
+  const hasResult = 'result' in m;
+  if (hasResult === 'error' in m) return undefined;
+  if (hasResult) return isObject(m.result) ? (m as LaneAnswer) : undefined;
+  const e = m.error as Record<string, unknown> | undefined;
+  return isObject(e) && Number.isInteger(e.code) && typeof e.message === 'string' ? (m as LaneAnswer) : undefined;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Our id token as the value of the top-level `"id"` member, found without decoding the line:
- * either the first members of the object within its first bytes (`{"jsonrpc":"2.0","id":"aw~12",…`,
- * walked member by member, so a nested `id` is never taken), or its last member (`…,"id":"aw~12"}`
- * with nothing after it but the top-level object's closing brace). A progress notification does
- * not match: its token sits under `progressToken`.
+ * Where the top-level `id` holding our token sits, when the line may cross as written: its top
+ * level scans strictly (every key once) to an `id` that is that very token, and it holds no CR.
  */
-export function edgeId(line: Buffer): { id: string; at: number; end: number } | undefined {
-  return headId(line) ?? tailId(line);
-}
-
-function ours(line: Buffer, at: number, end: number): { id: string; at: number; end: number } | undefined {
-  if (line[at] !== 0x22 || end - at > 26) return undefined;
-  const id = line.toString('latin1', at + 1, end - 1);
-  return /^aw~\d+$/.test(id) ? { id, at, end } : undefined;
-}
-
-function headId(line: Buffer): { id: string; at: number; end: number } | undefined {
-  const win = line.subarray(0, EDGE);
-  let i = skipWs(win, 0);
-  if (win[i] !== 0x7b) return undefined;
-  i = skipWs(win, i + 1);
-  while (i < win.length && win[i] === 0x22) {
-    const keyEnd = skipString(win, i);
-    if (keyEnd === -1) return undefined;
-    const key = win.toString('latin1', i, keyEnd);
-    i = skipWs(win, keyEnd);
-    if (win[i] !== 0x3a) return undefined;
-    const vStart = skipWs(win, i + 1);
-    const vEnd = skipValue(win, vStart);
-    if (vEnd === -1) return undefined;
-    if (key === '"id"') return ours(line, vStart, vEnd);
-    i = skipWs(win, vEnd);
-    if (win[i] !== 0x2c) return undefined;
-    i = skipWs(win, i + 1);
-  }
-  return undefined;
-}
-
-function tailId(line: Buffer): { id: string; at: number; end: number } | undefined {
-  const ws = (c: number | undefined) => c === 0x20 || c === 0x09;
-  let k = line.length - 1;
-  while (k >= 0 && ws(line[k])) k--;
-  if (line[k] !== 0x7d) return undefined;
-  k--;
-  while (k >= 0 && ws(line[k])) k--;
-  if (line[k] !== 0x22) return undefined;
-  const end = k + 1;
-  const at = line.lastIndexOf(MARK, k - 1);
-  if (at === -1 || end - at > 26) return undefined;
-  k = at - 1;
-  while (k >= 0 && ws(line[k])) k--;
-  if (line[k] !== 0x3a) return undefined;
-  k--;
-  while (k >= 0 && ws(line[k])) k--;
-  if (line.toString('latin1', k - 3, k + 1) !== '"id"') return undefined;
-  k -= 4;
-  while (k >= 0 && ws(line[k])) k--;
-  // The member before it ends with a comma (or the object has only this member).
-  if (line[k] !== 0x2c && line[k] !== 0x7b) return undefined;
-  return ours(line, at, end);
+export function idSpan(line: Buffer, id: string): { start: number; end: number } | undefined {
+  if (!OURS.test(id) || line.indexOf(CR) !== -1) return undefined;
+  const top = objectSpans(line);
+  const span = top?.get('id');
+  if (!span || line.toString('latin1', span.start, span.end) !== `"${id}"`) return undefined;
+  return span;
 }
 
 /** The response line with our id token replaced by the host's id (JSON). */

@@ -17,10 +17,10 @@ import type { HostLink } from '../server/sources.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import type { PassThrough } from './downstream.js';
 import { failureResult, type DownstreamFailure } from './errors.js';
-import { spliceId } from './fast-lane.js';
+import { spliceId, type LaneAnswer } from './fast-lane.js';
 import { objectSpans, valueOf } from './json-spans.js';
 import { LOGGER_NAME, routeResult, type HookDeps } from './route-hook.js';
-import type { RunTarget } from '../routing/types.js';
+import type { RunTarget } from '../workspace/types.js';
 import type { CallSink, FastCalls } from '../transports/http-fast.js';
 
 /**
@@ -131,19 +131,14 @@ export class FastPath implements FastCalls {
   }
 
   /**
-   * The routing hook on an allowlisted tool's answer (the line, id already swapped). Undefined
-   * sends the line back as it came: an error, an isError result, or nothing to route.
+   * The routing hook on an allowlisted tool's answer. Undefined sends the line back as it came:
+   * an error, an isError result, or nothing to route.
    */
-  private async route(line: Buffer, r: Routing, hinted: Promise<RunTarget> | undefined): Promise<CallToolResult | undefined> {
-    let raw: unknown;
-    try {
-      raw = (JSON.parse(line.toString('utf8')) as { result?: unknown }).result;
-    } catch {
-      return undefined;
-    }
+  private async route(answer: LaneAnswer, r: Routing, hinted: Promise<RunTarget> | undefined): Promise<CallToolResult | undefined> {
+    if (!('result' in answer)) return undefined;
     // The ordinary path validates a downstream's result before routing; so does the lane. An
     // answer that is not a tool result goes back as the server wrote it, unrouted.
-    const parsed = CallToolResultSchema.safeParse(raw);
+    const parsed = CallToolResultSchema.safeParse(answer.result);
     if (!parsed.success) return undefined;
     const result = parsed.data;
     const { session, server, log } = this.d;
@@ -218,11 +213,11 @@ export class FastPath implements FastCalls {
       this.open.delete(hostId);
       return true;
     };
-    const reply = async (line: Buffer | undefined, failure?: DownstreamFailure): Promise<void> => {
+    const reply = async (line: Buffer | undefined, answer?: LaneAnswer, failure?: DownstreamFailure): Promise<void> => {
       if (!settle()) return;
       await hinted;
       if (failure) return sink.answer({ jsonrpc: '2.0', id: hostId, result: failureResult(failure) });
-      const routed = line && routing ? await this.route(line, routing, run) : undefined;
+      const routed = answer && routing ? await this.route(answer, routing, run) : undefined;
       if (routed) await sink.answer({ jsonrpc: '2.0', id: hostId, result: routed });
       else if (line) await sink.answerRaw(line);
     };
@@ -230,15 +225,15 @@ export class FastPath implements FastCalls {
       clearTimeout(timer);
       timer = setTimeout(() => {
         pass.lane.cancel(entry.laneId, 'timed out');
-        reply(undefined, pass.failure('timeout', '')).catch(() => {});
+        reply(undefined, undefined, pass.failure('timeout', '')).catch(() => {});
       }, pass.timeoutMs);
       timer.unref();
     };
     this.open.set(hostId, entry);
     entry.laneId = pass.lane.requestRaw(build, {
-      onResponse: (line, at, endAt) => {
+      onResponse: (line, at, endAt, answer) => {
         pass.succeeded();
-        reply(spliceId(line, at, endAt, hostId)).catch((e: unknown) => {
+        reply(spliceId(line, at, endAt, hostId), answer).catch((e: unknown) => {
           // Never leave the caller without an answer, whatever went wrong after the server's.
           this.d.log.error(`${tool}: ${(e as Error)?.stack ?? String(e)}`);
           void sink.answer({ jsonrpc: '2.0', id: hostId, error: { code: -32603, message: `proxy: ${(e as Error)?.message ?? String(e)}` } }).catch(() => {});
@@ -248,7 +243,7 @@ export class FastPath implements FastCalls {
         arm();
         if (progressToken !== undefined) void sink.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...p, progressToken } as never });
       },
-      onGone: (why) => void reply(undefined, pass.failure('crashed', why)).catch(() => {}),
+      onGone: (why) => void reply(undefined, undefined, pass.failure('crashed', why)).catch(() => {}),
     });
     arm();
   }

@@ -81,9 +81,14 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
   }
 
   subscribeResource(uri: string, extra: CallExtra): Promise<void> | undefined {
-    return this.onOwner(uri, async (d) => {
-      if (d.capabilities?.resources?.subscribe) await ask(d, { method: 'resources/subscribe', params: { uri } }, EmptyResultSchema, extra);
-    });
+    return this.onOwner(
+      uri,
+      async (d) => {
+        if (d.capabilities?.resources?.subscribe) await ask(d, { method: 'resources/subscribe', params: { uri } }, EmptyResultSchema, extra);
+      },
+      // A URI no server has listed is only tried on servers that take subscriptions.
+      (d) => !!d.capabilities?.resources?.subscribe,
+    );
   }
 
   unsubscribeResource(uri: string, extra: CallExtra): Promise<void> | undefined {
@@ -154,10 +159,10 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
     return true;
   }
 
-  private onOwner<T>(uri: string, run: (d: Downstream) => Promise<T>): Promise<T> | undefined {
+  private onOwner<T>(uri: string, run: (d: Downstream) => Promise<T>, may: (d: Downstream) => boolean = () => true): Promise<T> | undefined {
     const known = this.uriOwner.get(uri) ?? [...this.templates.values()].find((t) => t.template?.match(uri))?.owner;
     if (known) return run(known);
-    const candidates = this.downstreams.filter((d) => d.capabilities?.resources);
+    const candidates = this.downstreams.filter((d) => d.capabilities?.resources && may(d));
     if (!candidates.length) return undefined;
     return (async () => {
       let first: unknown;

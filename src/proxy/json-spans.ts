@@ -1,8 +1,12 @@
 // Where the members of a JSON object sit in its bytes, without decoding it. The pass-through lane
-// peeks at a line's method and tool name from these spans (most lines are not its business), and
-// rebuilds a request it takes around the untouched bytes of its arguments, so a 1 MB argument is
-// copied, never re-encoded. Validity is not judged here: the lane parses what it takes. Strings are skipped with a native byte search for the closing quote; nested
-// values by bracket depth. Pure; undefined for anything that is not a well-formed object.
+// peeks at a line's method and tool name from these spans (most lines are not its business),
+// rebuilds a request it takes around the untouched bytes of its arguments (a 1 MB argument is
+// copied, never re-encoded), and finds the one top-level `id` of an answer it swaps. Validity is
+// not judged here: the lane parses what it takes. Strings are skipped with a native byte search
+// for the closing quote; nested values by bracket depth. Pure; undefined for anything that is not
+// a well-formed object, and for an object that names a key twice: JSON.parse keeps the last of
+// duplicate keys, so a scanner that kept the first would see another message than every parser
+// downstream of it (a forged id).
 
 export interface Span {
   /** Offsets of the member's value: bytes [start, end). */
@@ -71,7 +75,7 @@ export function skipValue(b: Buffer, i: number): number {
   return j > i ? j : -1;
 }
 
-/** The members of the object at `start` (keys decoded; values as spans), or undefined. */
+/** The members of the object at `start` (keys decoded; values as spans), or undefined (also when a key repeats). */
 export function objectSpans(b: Buffer, start = 0): Map<string, Span> | undefined {
   let i = skipWs(b, start);
   if (b[i] !== 0x7b) return undefined;
@@ -97,7 +101,7 @@ export function objectSpans(b: Buffer, start = 0): Map<string, Span> | undefined
     if (b[i] !== 0x3a) return undefined;
     const vStart = skipWs(b, i + 1);
     const vEnd = skipValue(b, vStart);
-    if (vEnd === -1) return undefined;
+    if (vEnd === -1 || out.has(key)) return undefined;
     out.set(key, { start: vStart, end: vEnd, keyStart });
     i = skipWs(b, vEnd);
     if (b[i] === 0x2c) {

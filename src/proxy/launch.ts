@@ -3,6 +3,7 @@
 // env; `${VAR}` is expanded in args, env and headers; a relative cwd is relative to the config file.
 import path from 'node:path';
 import type { ServerConfig } from '../config.js';
+import { broadRootReason } from '../routing/policy.js';
 import { expandList, expandMap } from './expand.js';
 
 export type LaunchSpec =
@@ -35,30 +36,37 @@ export function launchSpec(entry: ServerConfig, env: NodeJS.ProcessEnv, baseDir:
 }
 
 /**
- * Folders artifacts may come from because a downstream works there (SPEC "Allowed sources"): each
- * explicit cwd, and the proxy's own cwd for stdio servers started without one, unless that is the
- * filesystem root or the home folder itself (Claude Desktop starts servers in `/`): that would
- * allow every file, so it is left out with a warning.
+ * Folders artifacts may come from because a downstream works there (README "Allowed sources"):
+ * each explicit cwd, and the proxy's own cwd for stdio servers started without one. A folder that
+ * is too broad (the filesystem root, the home folder or one holding it: Claude Desktop starts
+ * servers in `/`) would allow every file, so it is left out with a warning, whether inherited or
+ * written in the config.
  */
 export function downstreamSourceRoots(
   servers: Readonly<Record<string, ServerConfig>>,
-  opts: { cwd: string; home: string; baseDir: string },
+  opts: { cwd: string; home: string; baseDir: string; platform?: NodeJS.Platform },
 ): { roots: string[]; warnings: string[] } {
   const roots = new Set<string>();
   const warnings: string[] = [];
   let inheritsCwd = false;
-  for (const entry of Object.values(servers)) {
+  for (const [name, entry] of Object.entries(servers)) {
     if (entry.disabled) continue;
     if ('url' in entry) continue;
-    if (entry.cwd !== undefined) roots.add(path.resolve(opts.baseDir, entry.cwd));
-    else inheritsCwd = true;
+    if (entry.cwd === undefined) {
+      inheritsCwd = true;
+      continue;
+    }
+    const cwd = path.resolve(opts.baseDir, entry.cwd);
+    const broad = broadRootReason(cwd, opts.home, opts.platform);
+    if (broad) warnings.push(`server "${name}" has "cwd": ${cwd}, ${broad}: not allowing artifacts from there (too broad); use a folder inside it, or add routing.sourceRoots`);
+    else roots.add(cwd);
   }
   if (inheritsCwd) {
     const cwd = path.resolve(opts.cwd);
-    const tooBroad = cwd === path.parse(cwd).root ? 'the filesystem root' : cwd === path.resolve(opts.home) ? 'the home folder' : undefined;
-    if (tooBroad) {
+    const broad = broadRootReason(cwd, opts.home, opts.platform);
+    if (broad) {
       warnings.push(
-        `stdio servers without "cwd" run in ${cwd}, ${tooBroad}: not allowing artifacts from there (too broad); set "cwd" on those entries or add routing.sourceRoots`,
+        `stdio servers without "cwd" run in ${cwd}, ${broad}: not allowing artifacts from there (too broad); set "cwd" on those entries or add routing.sourceRoots`,
       );
     } else roots.add(cwd);
   }

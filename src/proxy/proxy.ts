@@ -10,7 +10,7 @@ import { FastPath } from './fast-path.js';
 import type { AppContext } from '../server/context.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import type { CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
-import type { RunTarget } from '../routing/types.js';
+import type { RunTarget } from '../workspace/types.js';
 import { createAllowlist, type Allowlist } from './allowlist.js';
 import { buildCatalog, type Catalog } from './catalog.js';
 import { Downstream, DownstreamFailure, type DownstreamOptions } from './downstream.js';

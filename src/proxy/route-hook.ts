@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { argumentPaths, detectArtifacts } from '../routing/detect.js';
 import { gpuFacts } from '../routing/gpu.js';
 import type { RouteOutcome, RouteRequest } from '../routing/router.js';
-import type { ManifestEntry, RouteMode, RunTarget, Skipped } from '../routing/types.js';
+import type { ManifestEntry, RouteMode, RunTarget, Skipped } from '../workspace/types.js';
 
 export const ROUTED_META_KEY = 'artifact-workspace/routed';
 export const LOGGER_NAME = 'artifact-workspace';

@@ -1,7 +1,7 @@
 // Which run folder an artifact belongs in, and the canonical type recorded in the manifest.
 // Pure: plain strings in, plain strings out.
 import path from 'node:path';
-import type { TargetSubdir } from './types.js';
+import type { TargetSubdir } from '../workspace/types.js';
 
 // Declared types (and the plural/alias spellings tools actually use) → folder.
 const TYPE_DIRS: Readonly<Record<string, TargetSubdir>> = {

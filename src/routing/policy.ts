@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isWithin } from '../storage/paths.js';
 
 export interface SourcePolicy {
   /** Allowed source roots, real paths (symlinks resolved once, when the policy was made). */
@@ -19,25 +20,19 @@ export type SourceCheck =
 
 const caseInsensitive = (platform: NodeJS.Platform): boolean => platform === 'win32' || platform === 'darwin';
 
+export { isWithin };
+
 /**
- * True when `child` is `parent` or inside it. Pure string check on absolute paths: `/home/u/project2`
- * is not inside `/home/u/project`; trailing separators do not matter; case follows the platform's
- * default file system (insensitive on Windows and macOS). Relative paths are never inside anything.
+ * Why a folder is too broad to be an allowed source root, or null: the filesystem root, the home
+ * folder, or any folder holding the home folder would let a tool result name every private file
+ * the deny list does not know (shell histories, browser profiles, mail). Pure.
  */
-export function isWithin(child: string, parent: string, platform: NodeJS.Platform = process.platform): boolean {
+export function broadRootReason(dir: string, homeDir: string, platform: NodeJS.Platform = process.platform): string | null {
   const p = platform === 'win32' ? path.win32 : path.posix;
-  if (!p.isAbsolute(child) || !p.isAbsolute(parent) || child.includes('\0') || parent.includes('\0')) return false;
-  let c = p.normalize(child);
-  let r = p.normalize(parent);
-  if (caseInsensitive(platform)) {
-    c = c.toLowerCase();
-    r = r.toLowerCase();
-  }
-  const strip = (s: string) => (s.length > p.parse(s).root.length ? s.replace(/[\\/]+$/, '') : s);
-  c = strip(c);
-  r = strip(r);
-  if (c === r) return true;
-  return c.startsWith(r.endsWith(p.sep) ? r : r + p.sep);
+  const d = p.resolve(dir);
+  if (d === p.parse(d).root) return 'the filesystem root';
+  if (isWithin(homeDir, d, platform)) return isWithin(d, homeDir, platform) ? 'the home folder' : 'a folder holding the home folder';
+  return null;
 }
 
 // Home-relative secrets: credentials a tool result must never exfiltrate into a workspace.

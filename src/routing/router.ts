@@ -6,14 +6,15 @@ import path from 'node:path';
 import mime from 'mime-types';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { StoreRefusal, sizeCapReason, type ArtifactStore, type PutResult } from '../storage/store.js';
+import { StoreRefusal, sizeCapReason, type Key, type PutResult, type WorkspaceStore } from '../storage/store.js';
 import { isoLocal, manifestStamp, systemClock, type Clock } from '../time.js';
 import { buildManifest, writeManifest } from '../workspace/manifest.js';
+import type { ManifestEntry, RouteMode, RunTarget, Skipped, Subdir, TargetSubdir } from '../workspace/types.js';
 import { normaliseType, subdirFor } from './classify.js';
 import { inlineBytes, inlineMime, inlineName, inlineSize } from './inline.js';
-import { checkSource, isWithin, pathSyntaxReason, type SourcePolicy } from './policy.js';
+import { checkSource, isWithin, pathSyntaxReason, policyReason, type SourcePolicy } from './policy.js';
 import { scanTree } from './tree.js';
-import type { Candidate, ManifestEntry, RouteMode, RunTarget, Skipped, Subdir, TargetSubdir } from './types.js';
+import type { Candidate } from './types.js';
 
 export interface RouteRequest {
   tool: string;
@@ -34,7 +35,7 @@ export interface RouteRequest {
 }
 
 export interface RouteDeps {
-  store: ArtifactStore;
+  store: WorkspaceStore;
   policy: SourcePolicy;
   clock?: Clock;
   log?: Logger;
@@ -56,7 +57,6 @@ class RoutingEvent {
   private readonly inputs: Set<string>;
   private inputReals?: Promise<Set<string>>;
   private readonly seen = new Set<string>();
-  private runReal?: Promise<string>;
   /** Bytes of the files stored so far in this event, for progress. */
   private bytesDone = 0;
 
@@ -84,31 +84,39 @@ class RoutingEvent {
     // Keyed by the named path too: after a move the first naming no longer resolves.
     if (this.seen.has(abs) || (real !== undefined && this.seen.has(real))) return { kind: 'ignored', why: 'named twice' };
     // Before the policy, so a file already filed here is reported as such whatever the roots are.
-    if (real !== undefined && isWithin(real, await this.runDir())) return skip(abs, 'already in workspace');
+    const runDir = this.req.run.runDir;
+    if (real !== undefined && isWithin(real, runDir)) return skip(abs, 'already in workspace');
     const chk = await checkSource(abs, this.deps.policy);
     if (!chk.ok) return skip(abs, chk.reason);
     this.seen.add(chk.real).add(abs);
-    if (isWithin(chk.real, await this.runDir())) return skip(abs, 'already in workspace');
+    if (isWithin(chk.real, runDir)) return skip(abs, 'already in workspace');
     const type = c.type ?? this.req.defaultType;
     const name = path.basename(abs);
     const subdir = subdirFor(type, name);
     const destDir = await this.destDir(subdir);
-    const { store } = this.deps;
+    const { store, policy } = this.deps;
+    // What the store opens is checked again, by the real path of the open file: a folder on the
+    // way swapped for a symlink after this check cannot carry the read elsewhere.
+    const admit = (p: string) => policyReason(p, policy);
+    // Something already in the workspaces (another run's artifact) is copied, never moved: a move
+    // would empty that run.
+    const mode = this.req.mode === 'move' && isWithin(chk.real, store.root) ? 'copy' : this.req.mode;
+    if (mode !== this.req.mode) this.deps.log.warn(`${abs} is inside the workspaces root: copied, not moved (a move would empty the run it belongs to)`);
     let res: PutResult & { files?: number };
     if (chk.kind === 'file') {
       const before = this.bytesDone;
       const size = Number(chk.stat.size);
       const onBytes = this.req.onProgress && ((n: number) => this.req.onProgress!({ done: before + n, message: `copying ${name} (${mib(n)} of ${mib(size)} MiB)` }));
-      res = await store.putFile(chk.real, destDir, name, { mode: this.req.mode, expect: chk.stat, onBytes });
+      res = await store.putFile(chk.real, destDir, name, { mode, expect: chk.stat, admit, onBytes });
       this.bytesDone = before + res.bytes;
     } else {
-      if (isWithin(await this.runDir(), chk.real)) return skip(abs, 'folder contains the workspace');
-      const scan = await scanTree(chk.real, this.deps.policy, { maxBytes: store.maxBytes });
+      if (isWithin(runDir, chk.real)) return skip(abs, 'folder contains the workspace');
+      const scan = await scanTree(chk.real, policy, { maxBytes: store.maxBytes });
       if (!scan.ok) return skip(abs, scan.reason);
-      res = await store.putTree(scan.tree, destDir, name, { mode: this.req.mode });
+      res = await store.putTree(scan.tree, destDir, name, { mode, admit });
     }
     if (res.sourceKept) this.deps.log.warn(`move of ${abs}: source kept (${res.sourceKept})`);
-    const entry = this.entry(c.label, type, subdir, abs, res, res.sourceKept ? 'copy' : this.req.mode);
+    const entry = this.entry(c.label, type, subdir, abs, res, res.sourceKept ? 'copy' : mode);
     entry.mime = chk.kind === 'dir' ? 'inode/directory' : mime.lookup(name) || 'application/octet-stream';
     if (res.files !== undefined) entry.files = res.files;
     return { kind: 'routed', entry };
@@ -140,26 +148,19 @@ class RoutingEvent {
     return e;
   }
 
-  private runDir(): Promise<string> {
-    return (this.runReal ??= fs.realpath(this.req.run.runDir).catch(() => path.resolve(this.req.run.runDir)));
-  }
-
-  /**
-   * The run subfolder, made if missing. The run's path is built under the real workspaces root,
-   * so its real path must be that very path: a dataset, run or subfolder swapped for a symlink
-   * after the session opened the run would otherwise carry the write out of the root.
-   */
+  /** Real paths of the call's inputs, resolved once per event. */
   private realInputs(): Promise<Set<string>> {
     return (this.inputReals ??= Promise.all([...this.inputs].map((p) => fs.realpath(p).catch(() => p))).then((r) => new Set(r)));
   }
 
-  async destDir(subdir: Subdir): Promise<string> {
-    const dir = this.req.run.subdirs[subdir];
-    const real = await fs.realpath(this.req.run.runDir).catch(() => undefined);
-    if (real !== path.resolve(this.req.run.runDir)) throw new StoreRefusal(`the run folder is no longer a plain folder inside the workspaces root`);
-    await fs.mkdir(dir, { recursive: true });
-    if (!isWithin(await fs.realpath(dir), await this.runDir()) || (await fs.realpath(dir)) !== path.resolve(dir)) throw new StoreRefusal(`workspace folder ${subdir} leads outside the run`);
-    return dir;
+  /**
+   * The run subfolder's key, made if missing. The store reaches it from the root one plain folder
+   * at a time, so a dataset, run or subfolder swapped for a symlink is refused, never followed.
+   */
+  async destDir(subdir: Subdir): Promise<Key> {
+    const key = [...this.req.run.key, subdir];
+    await this.deps.store.ensureFolder(key);
+    return key;
   }
 }
 

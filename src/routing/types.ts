@@ -1,11 +1,4 @@
-// Shared shapes of the routing core. Pure data: no fs, no SDK.
-
-/** The ten run subfolders, in SPEC order. */
-export const SUBDIRS = ['uploads', 'data', 'models', 'reports', 'plots', 'metrics', 'indexes', 'logs', 'tmp', 'manifests'] as const;
-export type Subdir = (typeof SUBDIRS)[number];
-
-/** Where an artifact should go; `manifests` is never a routing target. */
-export type TargetSubdir = Exclude<Subdir, 'manifests'>;
+// Shapes of the routing core: what detection finds in a tool result. Pure data: no fs, no SDK.
 
 /**
  * Something a tool result names as an artifact.
@@ -41,50 +34,4 @@ export interface Detection {
   limits: string[];
   /** GPU facts the result itself states (`gpu_used`, `gpu_device`, `device: "cuda:0"` …). */
   gpu?: { used: boolean; device?: string };
-}
-
-export type RouteMode = 'copy' | 'move';
-
-/** One manifest entry (SPEC "Manifest"). */
-export interface ManifestEntry {
-  tool: string;
-  type: string;
-  label: string;
-  src: string;
-  dst: string;
-  mode: RouteMode | 'write';
-  bytes: number;
-  sha256: string;
-  mime: string;
-  ts: string;
-  /** Folder artifacts only: number of regular files inside. */
-  files?: number;
-  /** The same content was already stored at `dst`; nothing new was written. */
-  deduplicated?: boolean;
-  gpu_used?: boolean;
-  gpu_device?: string;
-}
-
-export interface Skipped {
-  src: string;
-  reason: string;
-}
-
-export interface Manifest {
-  schema: 1;
-  dataset: string;
-  run_id: string;
-  tool: string;
-  ts: string;
-  entries: ManifestEntry[];
-  skipped: Skipped[];
-}
-
-/** The run folder a routing event writes into (made by src/workspace). */
-export interface RunTarget {
-  dataset: string;
-  runId: string;
-  /** Absolute, real (symlink-free) path of `{root}/{dataset}/{runId}`. */
-  runDir: string;
-  subdirs: Record<Subdir, string>;
 }

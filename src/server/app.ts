@@ -70,6 +70,8 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   if (prompts.length) capabilities.prompts = { listChanged: true };
   if (completions.length) capabilities.completions = {};
   const server = new Server({ name: PACKAGE_NAME, version: VERSION }, { capabilities, instructions: SERVER_INSTRUCTIONS });
+  // What the transport cannot deliver (an answer JSON cannot encode, a host line that is not JSON).
+  server.onerror = (e) => ctx.log.warn(`host connection: ${e.message}`);
   const host = linkHost(server, [...sources, ...resources, ...prompts, ...completions]);
   const x = (extra: CallExtra): CallExtra => ({ ...extra, host });
 
@@ -103,7 +105,10 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
       return res;
     });
     server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
-      await firstOf(resources, (r) => r.subscribeResource?.(req.params.uri, x(extra)));
+      // A URI that no source owns can never be updated: saying yes would be a promise not kept.
+      const sub = firstOf(resources, (r) => r.subscribeResource?.(req.params.uri, x(extra)));
+      if (!sub) throw new McpError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
+      await sub;
       return {};
     });
     server.setRequestHandler(UnsubscribeRequestSchema, async (req, extra) => {

@@ -4,9 +4,8 @@ import os from 'node:os';
 import type { Settings } from '../config.js';
 import type { Logger } from '../log.js';
 import { terminalProgress } from '../progress.js';
-import { createSourcePolicy } from '../routing/policy.js';
+import { broadRootReason, createSourcePolicy } from '../routing/policy.js';
 import { routeCandidates, type RouteRequest, type RouteOutcome } from '../routing/router.js';
-import { LocalStore } from '../storage/local.js';
 import { systemClock, type Clock } from '../time.js';
 import { Workspaces } from '../workspace/layout.js';
 import { chooseRoots, type RootChoice } from '../workspace/roots.js';
@@ -40,12 +39,18 @@ export async function createContext(
   const clock = opts.clock ?? systemClock;
   const roots = await chooseRoots(settings, opts.dataDir);
   if (roots.fallback) log.warn(`${roots.fallback}; using ${roots.workspacesRoot}`);
-  const workspaces = await Workspaces.open(roots.workspacesRoot, clock);
-  const policy = await createSourcePolicy({
-    roots: [roots.uploadRoot, workspaces.root, os.tmpdir(), ...settings.sourceRoots, ...(opts.extraSourceRoots ?? [])],
-    homeDir: opts.homeDir ?? os.homedir(),
+  const workspaces = await Workspaces.open(roots.workspacesRoot, clock, { maxBytes: settings.maxArtifactBytes });
+  const homeDir = opts.homeDir ?? os.homedir();
+  const sourceRoots = settings.sourceRoots.filter((r) => {
+    const broad = broadRootReason(r, homeDir);
+    if (broad) log.warn(`routing.sourceRoots: ${r} is ${broad}: not allowing artifacts from there (too broad); name a folder inside it`);
+    return !broad;
   });
-  const store = new LocalStore({ maxBytes: settings.maxArtifactBytes });
+  const policy = await createSourcePolicy({
+    roots: [roots.uploadRoot, workspaces.root, os.tmpdir(), ...sourceRoots, ...(opts.extraSourceRoots ?? [])],
+    homeDir,
+  });
+  const store = workspaces.store;
   return {
     settings,
     roots,

@@ -1,7 +1,7 @@
 // Input and output schemas of our three tools: one zod source for validation, for the JSON Schemas
 // advertised in tools/list, and for the types the handlers return.
 import { z } from 'zod';
-import { SUBDIRS } from '../routing/types.js';
+import { SUBDIRS } from '../workspace/types.js';
 
 const subdirsShape = z.object(Object.fromEntries(SUBDIRS.map((s) => [s, z.string()])) as Record<(typeof SUBDIRS)[number], z.ZodString>);
 

@@ -1,17 +1,20 @@
-// File-system primitives of the local store: exclusive temp files, one-pass copy+hash, and
-// claiming a final name without ever overwriting one.
+// File primitives of the local store: exclusive temp files, the one double-buffered read loop
+// (copy+hash, or hash alone), clones, claiming a final name without ever overwriting one, and
+// opening a source so that what is read is what the policy cleared. Workspace-side names are
+// always looked up inside an open Folder (./local-folder.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as C, type Stats } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sizeCapReason, StoreRefusal, type ByteSource } from './store.js';
+import { sizeCapReason, StoreRefusal, type ByteSource, type SourceAdmission } from './store.js';
+import { fdPath, openedPath, PINNED, type Folder } from './local-folder.js';
 
 export const TEMP_PREFIX = '.aw-tmp-';
 
 /** Told the running total of bytes copied (or hashed) so far, after each chunk. */
 export type OnBytes = (done: number) => void;
+export type Digest = { bytes: number; sha256: string };
 
 // Windows lacks O_NOFOLLOW / O_NONBLOCK; there the lstat checks of the policy are the guard.
 const NOFOLLOW = C.O_NOFOLLOW ?? 0;
@@ -21,19 +24,19 @@ export const READ_FLAGS = C.O_RDONLY | NOFOLLOW | NONBLOCK;
 const CREATE_FLAGS = C.O_WRONLY | C.O_CREAT | C.O_EXCL | NOFOLLOW;
 
 /**
- * `.aw-tmp-<pid>-<random>`: the writer's pid lets the startup sweep (./sweep.ts) tell a temp left
- * by a killed process from one a live process is still writing.
+ * `.aw-tmp-<pid>-<random>`: the writer's pid lets the startup sweep (./local-sweep.ts) tell a temp
+ * left by a killed process from one a live process is still writing.
  */
 export const tempName = (pid: number = process.pid): string => `${TEMP_PREFIX}${pid}-${randomBytes(8).toString('hex')}`;
 
 /** Creates a file that did not exist before (O_EXCL fails on anything there, dangling symlinks included). */
-export async function createExclusive(file: string): Promise<FileHandle> {
+export function createExclusive(file: string | Buffer): Promise<FileHandle> {
   return fs.open(file, CREATE_FLAGS, 0o644);
 }
 
-export async function openTemp(dir: string): Promise<{ path: string; fh: FileHandle }> {
-  const file = path.join(dir, tempName());
-  return { path: file, fh: await createExclusive(file) };
+export async function openTemp(dir: Folder): Promise<{ name: string; fh: FileHandle }> {
+  const name = tempName();
+  return { name, fh: await createExclusive(dir.at(name)) };
 }
 
 /** Counts and hashes the bytes passing through; stops the stream once the cap is crossed. */
@@ -55,16 +58,16 @@ export class HashCounter extends Transform {
   }
 }
 
-async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+async function writeAt(fh: FileHandle, chunk: Buffer, pos: number | null): Promise<void> {
   let off = 0;
-  while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+  while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off, pos === null ? null : pos + off)).bytesWritten;
 }
 
 /** A sink that writes to `fh` and fsyncs before finishing, so a renamed file is a whole file. */
 function fileSink(fh: FileHandle): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
-      writeAll(fh, chunk).then(() => cb(), cb);
+      writeAt(fh, chunk, null).then(() => cb(), cb);
     },
     final(cb) {
       fh.sync().then(() => cb(), cb);
@@ -78,13 +81,8 @@ export function toReadable(data: ByteSource): Readable {
   return Readable.from(data as Iterable<Buffer> | AsyncIterable<Buffer>);
 }
 
-/** One pass: copies `src` into `fh` and hashes it at once. Closes `fh`. */
-export async function copyHashed(
-  src: Readable,
-  fh: FileHandle,
-  maxBytes: number,
-  reportedCap = maxBytes,
-): Promise<{ bytes: number; sha256: string }> {
+/** One pass: copies a stream into `fh` and hashes it at once. Closes `fh`. */
+export async function copyHashed(src: Readable, fh: FileHandle, maxBytes: number, reportedCap = maxBytes): Promise<Digest> {
   const counter = new HashCounter(maxBytes, reportedCap);
   try {
     await pipeline(src, counter, fileSink(fh));
@@ -108,70 +106,76 @@ function later<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-async function writeAt(fh: FileHandle, chunk: Buffer, pos: number): Promise<void> {
-  let off = 0;
-  while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off, pos + off)).bytesWritten;
-}
-
 /**
- * One pass, file to file: reads `src` from its start with two reused buffers, hashing each chunk
- * and writing it to `dst` while the next chunk is being read. fsyncs and closes `dst`.
+ * The one read loop: reads `src` from its start with two reused buffers, hashing each chunk, and
+ * hands each to `sink` (if any) while the next chunk is being read. The cap stops reading early.
  */
-export async function copyFileHashed(
-  src: FileHandle,
-  dst: FileHandle,
-  maxBytes: number,
-  reportedCap = maxBytes,
-  onBytes?: OnBytes,
-): Promise<{ bytes: number; sha256: string }> {
+async function pump(src: FileHandle, o: { maxBytes: number; reportedCap: number; onBytes?: OnBytes; sink?: (chunk: Buffer, at: number) => Promise<void> }): Promise<Digest> {
   const hash = createHash('sha256');
   const bufs: [Buffer, Buffer] = [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
   let pos = 0;
   let cur: 0 | 1 = 0;
-  let writing: Promise<void> = Promise.resolve();
-  let flushing: Promise<void> | undefined;
-  let flushedAt = 0;
+  let sinking: Promise<void> = Promise.resolve();
   try {
     let reading: Promise<{ bytesRead: number }> = later(src.read(bufs[0], 0, COPY_CHUNK, 0));
     for (;;) {
       const { bytesRead } = await reading;
       if (bytesRead === 0) break;
-      if (pos + bytesRead > maxBytes) throw new StoreRefusal(sizeCapReason(reportedCap));
+      if (pos + bytesRead > o.maxBytes) throw new StoreRefusal(sizeCapReason(o.reportedCap));
       const chunk = bufs[cur].subarray(0, bytesRead);
       const at = pos;
       pos += bytesRead;
-      // The other buffer is free once its write is done; only then may the next read fill it.
-      await writing;
+      // The other buffer is free once its sink is done; only then may the next read fill it.
+      await sinking;
       cur = cur === 0 ? 1 : 0;
       reading = later(src.read(bufs[cur], 0, COPY_CHUNK, pos));
       hash.update(chunk);
-      writing = later(writeAt(dst, chunk, at));
-      onBytes?.(pos);
-      // Start writeback of what is written so far while hashing goes on, so the final fsync
-      // finds little left to flush (one flush at a time; the copy does not wait for it).
-      if (pos - flushedAt >= FLUSH_EVERY && flushing === undefined) {
-        flushedAt = pos;
-        flushing = later(writing.then(() => dst.datasync())).finally(() => (flushing = undefined));
-      }
+      if (o.sink) sinking = later(o.sink(chunk, at));
+      o.onBytes?.(pos);
     }
-    await writing;
-    await flushing;
-    await dst.sync();
+    await sinking;
   } finally {
-    // A pending write must settle before the handle closes (it is awaited above on success).
-    await writing.catch(() => undefined);
-    await flushing?.catch(() => undefined);
-    await dst.close().catch(() => undefined);
+    // A pending write must settle before its handle closes (it is awaited above on success).
+    await sinking.catch(() => undefined);
   }
   return { bytes: pos, sha256: hash.digest('hex') };
 }
 
+/** One pass, file to file: copies and hashes, fsyncs and closes `dst`. */
+export async function copyFileHashed(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes, onBytes?: OnBytes): Promise<Digest> {
+  let flushing: Promise<void> | undefined;
+  let flushedAt = 0;
+  try {
+    const d = await pump(src, {
+      maxBytes,
+      reportedCap,
+      onBytes,
+      sink: async (chunk, at) => {
+        await writeAt(dst, chunk, at);
+        // Start writeback of what is written so far while hashing goes on, so the final fsync
+        // finds little left to flush (one flush at a time; the copy does not wait for it).
+        if (at + chunk.length - flushedAt >= FLUSH_EVERY && flushing === undefined) {
+          flushedAt = at + chunk.length;
+          flushing = later(dst.datasync()).finally(() => (flushing = undefined));
+        }
+      },
+    });
+    await flushing;
+    await dst.sync();
+    return d;
+  } finally {
+    await flushing?.catch(() => undefined);
+    await dst.close().catch(() => undefined);
+  }
+}
+
+/** sha256 and size of an open file, read from its start. */
+export function hashHandle(fh: FileHandle, maxBytes = Number.POSITIVE_INFINITY, reportedCap = maxBytes, onBytes?: OnBytes): Promise<Digest> {
+  return pump(fh, { maxBytes, reportedCap, onBytes });
+}
+
 /** Errors that mean "this file system (or this pair of files) cannot clone": copy instead. */
 export const NO_CLONE = new Set(['EXDEV', 'EOPNOTSUPP', 'ENOTSUP', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EPERM', 'EBADF', 'ENOENT', 'EACCES']);
-
-/** /proc/self/fd names an open file itself: no path lookup a symlink could redirect. */
-const fdPath = (fh: FileHandle): string => `/proc/self/fd/${fh.fd}`;
-const CAN_CLONE = process.platform === 'linux';
 
 /**
  * Copy-on-write clone of `src` into the temp file `dst` (XFS with reflink, btrfs, …): the data
@@ -181,8 +185,8 @@ const CAN_CLONE = process.platform === 'linux';
  * hashed is what is stored, whatever happens to the source afterwards. Null when cloning is not
  * possible here; `dst` is then untouched (still empty) and open for the streaming copy.
  */
-export async function cloneHashed(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes, onBytes?: OnBytes): Promise<{ bytes: number; sha256: string } | null> {
-  if (!CAN_CLONE) return null;
+export async function cloneHashed(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes, onBytes?: OnBytes): Promise<Digest | null> {
+  if (!PINNED) return null;
   try {
     await fs.copyFile(fdPath(src), fdPath(dst), C.COPYFILE_FICLONE_FORCE);
   } catch (e) {
@@ -204,8 +208,8 @@ export async function cloneHashed(src: FileHandle, dst: FileHandle, maxBytes: nu
 }
 
 /** A file's bytes into a new file: cloned where possible, else copied in one pass; hashed either way. Closes `dst`. */
-export async function cloneOrCopy(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes, onBytes?: OnBytes): Promise<{ bytes: number; sha256: string }> {
-  let cloned: { bytes: number; sha256: string } | null;
+export async function cloneOrCopy(src: FileHandle, dst: FileHandle, maxBytes: number, reportedCap = maxBytes, onBytes?: OnBytes): Promise<Digest> {
+  let cloned: Digest | null;
   try {
     cloned = await cloneHashed(src, dst, maxBytes, reportedCap, onBytes);
   } catch (e) {
@@ -217,82 +221,67 @@ export async function cloneOrCopy(src: FileHandle, dst: FileHandle, maxBytes: nu
   return cloned;
 }
 
-/** sha256 and size of an open file, read from its start; the cap stops reading early. */
-export async function hashHandle(fh: FileHandle, maxBytes = Number.POSITIVE_INFINITY, reportedCap = maxBytes, onBytes?: OnBytes): Promise<{ bytes: number; sha256: string }> {
-  const hash = createHash('sha256');
-  const bufs: [Buffer, Buffer] = [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
-  let pos = 0;
-  let cur: 0 | 1 = 0;
-  // Hash one buffer while the next read fills the other.
-  let reading: Promise<{ bytesRead: number }> = fh.read(bufs[0], 0, COPY_CHUNK, 0);
-  for (;;) {
-    const { bytesRead } = await reading;
-    if (bytesRead === 0) break;
-    if (pos + bytesRead > maxBytes) throw new StoreRefusal(sizeCapReason(reportedCap));
-    const chunk = bufs[cur].subarray(0, bytesRead);
-    pos += bytesRead;
-    cur = cur === 0 ? 1 : 0;
-    reading = fh.read(bufs[cur], 0, COPY_CHUNK, pos);
-    hash.update(chunk);
-    onBytes?.(pos);
-  }
-  return { bytes: pos, sha256: hash.digest('hex') };
-}
-
-/** sha256 and size of a regular file, without following a symlink at the leaf. */
-export async function hashFile(file: string | Buffer): Promise<{ bytes: number; sha256: string }> {
-  const fh = await fs.open(file, READ_FLAGS);
+/** sha256 and size of the regular file `name` in `dir`, without following a symlink. */
+export async function hashIn(dir: Folder, name: string, onBytes?: OnBytes): Promise<Digest> {
+  const fh = await fs.open(dir.at(name), READ_FLAGS);
   try {
-    return await hashHandle(fh);
+    if (!(await fh.stat()).isFile()) throw new StoreRefusal('not a regular file');
+    return await hashHandle(fh, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, onBytes);
   } finally {
     await fh.close().catch(() => undefined);
   }
 }
 
-/** True when `file` is a regular file holding exactly these bytes. */
-export async function sameContent(file: string, bytes: number, sha256: string): Promise<boolean> {
-  const st = await fs.lstat(file).catch(() => undefined);
-  if (!st?.isFile() || st.size !== bytes) return false;
-  return (await hashFile(file).catch(() => undefined))?.sha256 === sha256;
+/** True when `name` in `dir` is a regular file holding exactly these bytes. */
+export async function sameContent(dir: Folder, name: string, d: Digest): Promise<boolean> {
+  const st = await fs.lstat(dir.at(name)).catch(() => undefined);
+  if (!st?.isFile() || st.size !== d.bytes) return false;
+  return (await hashIn(dir, name).catch(() => undefined))?.sha256 === d.sha256;
 }
 
 /** Errors that mean "no hard link possible here" rather than a real failure. */
 export const NO_HARDLINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV']);
 
 /**
- * Gives `tmp` the name `final` only if `final` is free: link() fails with EEXIST instead of
- * overwriting, so two writers can never clobber each other. Where hard links are unsupported, an
- * exclusively created placeholder reserves the name before the rename. False when taken.
+ * Gives the temp `tmp` the name `final` in `dir` only if `final` is free: link() fails with
+ * EEXIST instead of overwriting, so two writers can never clobber each other. Where hard links are
+ * unsupported, an exclusively created placeholder reserves the name before the rename. False when taken.
  */
-export async function claim(tmp: string, final: string): Promise<boolean> {
+export async function claim(dir: Folder, tmp: string, final: string): Promise<boolean> {
   try {
-    await fs.link(tmp, final);
+    await fs.link(dir.at(tmp), dir.at(final));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (code === 'EEXIST') return false;
     if (!NO_HARDLINKS.has(code)) throw e;
     try {
-      await (await createExclusive(final)).close();
+      await (await createExclusive(dir.at(final))).close();
     } catch (e2) {
       if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw e2;
     }
-    await fs.rename(tmp, final);
+    await fs.rename(dir.at(tmp), dir.at(final));
     return true;
   }
-  await fs.unlink(tmp);
+  await fs.unlink(dir.at(tmp));
   return true;
 }
 
-export async function rmQuiet(p: string): Promise<void> {
-  await fs.rm(p, { recursive: true, force: true }).catch(() => undefined);
+export async function unlinkQuiet(p: string | Buffer): Promise<void> {
+  await fs.unlink(p).catch(() => undefined);
 }
 
 /** Same file system object (used to refuse deleting a source that is the destination). */
 export const sameInode = (a: Pick<Stats, 'dev' | 'ino'>, b: Pick<Stats, 'dev' | 'ino'>): boolean => a.dev === b.dev && a.ino === b.ino;
 
-/** Opens a source for reading; refuses anything but the regular file the policy cleared. */
-export async function openSource(src: string | Buffer, expect?: { dev: number; ino: number }): Promise<{ fh: FileHandle; st: Stats }> {
+/**
+ * Opens a source for reading and refuses anything but the regular file the policy cleared: the
+ * leaf is opened without following a symlink and without blocking on a FIFO, the open file must
+ * be the one the policy saw (`expect`), and the real path of what is actually open (read back
+ * from the descriptor, so no later lookup can differ) must pass `admit`. A folder on the path
+ * swapped for a symlink between the check and the open is caught here.
+ */
+export async function openSource(src: string | Buffer, expect?: { dev: number; ino: number }, admit?: SourceAdmission): Promise<{ fh: FileHandle; st: Stats }> {
   let fh: FileHandle;
   try {
     fh = await fs.open(src, READ_FLAGS);
@@ -302,10 +291,18 @@ export async function openSource(src: string | Buffer, expect?: { dev: number; i
     if (code === 'ENOENT') throw new StoreRefusal('does not exist');
     throw e;
   }
-  const st = await fh.stat();
-  if (!st.isFile() || (expect && !sameInode(st, expect))) {
-    await fh.close();
-    throw new StoreRefusal(st.isFile() ? 'changed since it was checked' : 'not a regular file');
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new StoreRefusal('not a regular file');
+    if (expect && !sameInode(st, expect)) throw new StoreRefusal('changed since it was checked');
+    if (admit && PINNED) {
+      const real = await openedPath(fh);
+      const why = real === undefined ? 'changed since it was checked (no longer on disk)' : admit(real);
+      if (why) throw new StoreRefusal(`changed since it was checked (${why})`);
+    }
+    return { fh, st };
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    throw e;
   }
-  return { fh, st };
 }

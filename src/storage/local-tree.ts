@@ -1,9 +1,11 @@
-// Folder artifacts in the local store: the whole folder is built under a temp name in the
-// destination and renamed into place, so readers see all of it or none of it.
+// Folder artifacts in the local store: the whole folder is built under a temp name inside the
+// destination folder and renamed into place, so readers see all of it or none of it. Every level
+// is made and entered by descriptor (./local-folder.ts), so nothing is written through a symlink.
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { sizeCapReason, StoreRefusal, treeDigest, type TreeFile, type TreeResult, type TreeSource } from './store.js';
-import { cloneOrCopy, createExclusive, hashFile, openSource, rmQuiet, sameInode, tempName } from './local-io.js';
+import { sizeCapReason, StoreRefusal, treeDigest, type SourceAdmission, type TreeFile, type TreeSource } from './store.js';
+import { cloneOrCopy, createExclusive, hashIn, openSource, tempName, type Digest, type OnBytes } from './local-io.js';
+import { Folder, removeTreeIn, within } from './local-folder.js';
+import { removeEmptyFolder, removeSource } from './local-source.js';
 import { sanitiseName, variantName } from './names.js';
 
 const MAX_VARIANTS = 10_000;
@@ -33,79 +35,134 @@ class DestNames {
   }
 }
 
-/** Total bytes, file count and tree digest of a stored folder (regular files only). */
-export async function hashTree(dir: string): Promise<{ bytes: number; files: number; sha256: string }> {
+/** Total bytes, file count and tree digest of a stored folder (regular files only; links never followed). */
+export async function hashTree(dir: Folder, onBytes?: OnBytes): Promise<Digest & { files: number }> {
   const lines: { rel: string; sha256: string }[] = [];
   let bytes = 0;
-  const stack: string[][] = [[]];
-  while (stack.length > 0) {
-    const rel = stack.pop() as string[];
-    for (const d of await fs.readdir(path.join(dir, ...rel), { withFileTypes: true })) {
-      if (d.isDirectory()) stack.push([...rel, d.name]);
-      else if (d.isFile()) {
-        const h = await hashFile(path.join(dir, ...rel, d.name));
+  const walk = async (f: Folder, rel: string[]): Promise<void> => {
+    for (const d of await f.list()) {
+      if (d.isDirectory()) {
+        const sub = await f.child(d.name);
+        try {
+          await walk(sub, [...rel, d.name]);
+        } finally {
+          await sub.close();
+        }
+      } else if (d.isFile()) {
+        const h = await hashIn(f, d.name, onBytes && ((n) => onBytes(bytes + n)));
         bytes += h.bytes;
         lines.push({ rel: [...rel, d.name].join('/'), sha256: h.sha256 });
       }
     }
-  }
+  };
+  await walk(dir, []);
   return { bytes, files: lines.length, sha256: treeDigest(lines) };
+}
+
+/** Member folders of the copy, opened once per run of files in the same folder. */
+class Parents {
+  private cur?: { key: string; folder: Folder };
+  constructor(private readonly top: Folder) {}
+  async get(rel: string[]): Promise<Folder> {
+    const key = rel.join('/');
+    if (this.cur?.key === key) return this.cur.folder;
+    await this.close();
+    const folder = rel.length ? await this.top.walk(rel) : this.top;
+    this.cur = { key, folder };
+    return folder;
+  }
+  async close(): Promise<void> {
+    if (this.cur && this.cur.folder !== this.top) await this.cur.folder.close();
+    this.cur = undefined;
+  }
+}
+
+export interface TreeStored {
+  name: string;
+  bytes: number;
+  files: number;
+  sha256: string;
+  deduplicated: boolean;
+  sourceKept?: string;
 }
 
 export async function putTreeLocal(
   tree: TreeSource,
-  destDir: string,
+  dir: Folder,
   name: string,
-  o: { mode: 'copy' | 'move'; maxBytes: number },
-): Promise<TreeResult> {
+  o: { mode: 'copy' | 'move'; maxBytes: number; admit?: SourceAdmission },
+): Promise<TreeStored> {
   if (tree.bytes > o.maxBytes) throw new StoreRefusal(sizeCapReason(o.maxBytes));
-  const tmp = path.join(destDir, tempName());
-  await fs.mkdir(tmp);
+  const tmp = tempName();
+  const top = await dir.child(tmp, true);
+  let renamed = false;
   try {
     const names = new DestNames();
-    for (const d of tree.dirs) await fs.mkdir(path.join(tmp, ...names.map(d.rel)));
+    for (const d of tree.dirs) {
+      const rel = names.map(d.rel);
+      await within(top.walk(rel, true), async () => undefined);
+    }
+    const parents = new Parents(top);
     const lines: { rel: string; sha256: string }[] = [];
     let bytes = 0;
-    for (const f of tree.files) {
-      const rel = names.map(f.rel);
-      const h = await copyMember(f, path.join(tmp, ...rel), o.maxBytes - bytes, o.maxBytes);
-      bytes += h.bytes;
-      lines.push({ rel: rel.join('/'), sha256: h.sha256 });
+    try {
+      for (const f of tree.files) {
+        const rel = names.map(f.rel);
+        const parent = await parents.get(rel.slice(0, -1));
+        const h = await copyMember(f, parent, rel[rel.length - 1]!, o.maxBytes - bytes, o.maxBytes, o.admit);
+        bytes += h.bytes;
+        lines.push({ rel: rel.join('/'), sha256: h.sha256 });
+      }
+    } finally {
+      await parents.close();
     }
+    await top.close();
     const sha256 = treeDigest(lines);
-    const res: TreeResult = { dst: '', bytes, files: lines.length, sha256, deduplicated: false };
-    for (let n = 0; n < MAX_VARIANTS && res.dst === ''; n++) {
-      const final = path.join(destDir, variantName(name, n));
-      const there = await fs.lstat(final).catch(() => undefined);
+    const res: TreeStored = { name: '', bytes, files: lines.length, sha256, deduplicated: false };
+    for (let n = 0; n < MAX_VARIANTS && res.name === ''; n++) {
+      const final = variantName(name, n);
+      const there = await fs.lstat(dir.at(final)).catch(() => undefined);
       if (there) {
-        if (there.isDirectory() && (await hashTree(final).catch(() => undefined))?.sha256 === sha256) {
-          Object.assign(res, { dst: final, deduplicated: true });
-        }
+        if (there.isDirectory() && (await digestOf(dir, final))?.sha256 === sha256) Object.assign(res, { name: final, deduplicated: true });
         continue;
       }
       try {
-        await fs.rename(tmp, final);
-        res.dst = final;
+        await fs.rename(dir.at(tmp), dir.at(final));
+        renamed = true;
+        res.name = final;
       } catch (e) {
         if (!TAKEN.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
       }
     }
-    if (res.dst === '') throw new StoreRefusal(`more than ${MAX_VARIANTS} folders named ${name}`);
+    if (res.name === '') throw new StoreRefusal(`more than ${MAX_VARIANTS} folders named ${name}`);
     if (o.mode === 'move') {
-      const kept = await removeTreeSource(tree, res);
+      const kept = await removeTreeSource(tree, dir, res, o.admit);
       if (kept) res.sourceKept = kept;
     }
     return res;
   } finally {
-    await rmQuiet(tmp);
+    await top.close();
+    if (!renamed) await removeTreeIn(dir, tmp).catch(() => undefined);
   }
 }
 
-/** Copies one member, refusing a file that is no longer the one the policy scanned. */
-async function copyMember(f: TreeFile, dst: string, budget: number, cap: number): Promise<{ bytes: number; sha256: string }> {
-  const { fh } = await openSource(f.src, f);
+async function digestOf(dir: Folder, name: string): Promise<(Digest & { files: number }) | undefined> {
+  const f = await dir.child(name).catch(() => undefined);
+  if (!f) return undefined;
   try {
-    return await cloneOrCopy(fh, await createExclusive(dst), budget, cap);
+    return await hashTree(f);
+  } catch {
+    return undefined;
+  } finally {
+    await f.close();
+  }
+}
+
+/** Copies one member, refusing a file that is no longer the one the policy scanned, or that now resolves where the policy forbids. */
+async function copyMember(f: TreeFile, parent: Folder, name: string, budget: number, cap: number, admit?: SourceAdmission): Promise<Digest> {
+  const { fh } = await openSource(f.src, f, admit);
+  try {
+    return await cloneOrCopy(fh, await createExclusive(parent.at(name)), budget, cap);
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -115,17 +172,15 @@ async function copyMember(f: TreeFile, dst: string, budget: number, cap: number)
  * Removes a moved folder's members once the stored copy re-hashes to the same digest. Each member
  * goes only if it is still the file that was copied; folders go only when empty.
  */
-async function removeTreeSource(tree: TreeSource, res: TreeResult): Promise<string | undefined> {
-  const again = await hashTree(res.dst).catch(() => undefined);
-  if (again?.sha256 !== res.sha256) return 'copy unverified';
+async function removeTreeSource(tree: TreeSource, dir: Folder, res: TreeStored, admit?: SourceAdmission): Promise<string | undefined> {
+  if ((await digestOf(dir, res.name))?.sha256 !== res.sha256) return 'copy unverified';
   let kept: string | undefined;
   for (const f of tree.files) {
-    const st = await fs.lstat(f.entry).catch(() => undefined);
-    if (st?.isSymbolicLink() || (st && sameInode(st, f) && st.size === f.size)) {
-      await fs.unlink(f.entry).catch((e: NodeJS.ErrnoException) => (kept = `source could not be removed (${e.code ?? e.message})`));
-    } else kept = 'source changed while it was moved';
+    // A symlinked member was read through; the link itself is what the folder held.
+    const why = await removeSource(f.entry, f, admit, true);
+    if (why) kept = why;
   }
-  for (const d of [...tree.dirs].reverse()) await fs.rmdir(d.entry).catch(() => undefined);
-  await fs.rmdir(tree.root).catch(() => undefined);
+  for (const d of [...tree.dirs].reverse()) await removeEmptyFolder(d.entry);
+  await removeEmptyFolder(tree.root);
   return kept;
 }

@@ -3,9 +3,10 @@
 // fast path needs: `intercept` sees each message line (bytes) first and may take it, and `sendRaw`
 // writes an already-serialized line, so a large downstream result is never decoded and re-encoded.
 import type { Readable, Writable } from 'node:stream';
-import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { deserializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { encodeForHost } from './encode.js';
 import { LineSplitter } from './lines.js';
 
 const NEWLINE = Buffer.from('\n');
@@ -53,7 +54,8 @@ export class HostStdioTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    return this.write(serializeMessage(message));
+    const line = encodeForHost(message, (why) => this.onerror?.(new Error(why)));
+    return line === undefined ? Promise.resolve() : this.write(`${line}\n`);
   }
 
   /** Writes one serialized message (without its newline) as is. */

@@ -7,6 +7,7 @@
 import type http from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { encodeForHost, type EncodeFailure } from './encode.js';
 
 export interface CallSink {
   send(msg: JSONRPCMessage): Promise<void>;
@@ -24,19 +25,19 @@ export interface FastCalls {
 }
 
 /** Handles the POSTed body (bytes) if the lane takes it; false leaves it to the SDK transport. */
-export function tryFast(fast: FastCalls, body: Buffer, req: http.IncomingMessage, res: http.ServerResponse, sessionId: string): boolean {
+export function tryFast(fast: FastCalls, body: Buffer, req: http.IncomingMessage, res: http.ServerResponse, sessionId: string, onFailure?: EncodeFailure): boolean {
   if (fast.cancelledRaw(body)) {
     res.writeHead(202).end();
     return true;
   }
-  const requestId = fast.callRaw(body, httpSink(res, sessionId, String(req.headers.accept ?? '')));
+  const requestId = fast.callRaw(body, httpSink(res, sessionId, String(req.headers.accept ?? ''), onFailure));
   if (requestId === undefined) return false;
   // A client that hangs up mid-call has cancelled it.
   res.once('close', () => !res.writableEnded && fast.cancelled({ requestId, reason: 'the HTTP client disconnected' }));
   return true;
 }
 
-function httpSink(res: http.ServerResponse, sessionId: string, accept: string): CallSink {
+function httpSink(res: http.ServerResponse, sessionId: string, accept: string, onFailure?: EncodeFailure): CallSink {
   let sse = !accept.includes('application/json');
   let started = false;
   const start = (): void => {
@@ -53,7 +54,8 @@ function httpSink(res: http.ServerResponse, sessionId: string, accept: string): 
     async send(msg) {
       if (!started) sse = true;
       start();
-      if (sse && !res.writableEnded) event(JSON.stringify(msg));
+      const line = encodeForHost(msg, onFailure);
+      if (sse && !res.writableEnded && line !== undefined) event(line);
     },
     async answerRaw(line) {
       start();
@@ -64,7 +66,7 @@ function httpSink(res: http.ServerResponse, sessionId: string, accept: string): 
       } else res.end(line);
     },
     async answer(msg) {
-      await this.answerRaw(Buffer.from(JSON.stringify(msg)));
+      await this.answerRaw(Buffer.from(encodeForHost(msg, onFailure) ?? ''));
     },
   };
 }
@@ -75,5 +77,22 @@ export function tapRelated(transport: Transport, fast: FastCalls): void {
   transport.send = (msg: JSONRPCMessage, opts?: TransportSendOptions) => {
     const sink = fast.sinkOf(opts?.relatedRequestId);
     return sink ? sink.send(msg) : send(msg, opts);
+  };
+}
+
+/**
+ * Answers that JSON cannot encode become error answers before the SDK transport sees them: it
+ * reports such a failure to its onerror and then closes the request's stream as if answered.
+ */
+export function guardEncoding(transport: Transport, onFailure: EncodeFailure): void {
+  const send = transport.send.bind(transport);
+  transport.send = (msg: JSONRPCMessage, opts?: TransportSendOptions) => {
+    if (!('id' in msg) || !('result' in msg || 'error' in msg)) return send(msg, opts);
+    try {
+      JSON.stringify(msg);
+      return send(msg, opts);
+    } catch {
+      return send(JSON.parse(encodeForHost(msg, onFailure)!) as JSONRPCMessage, opts);
+    }
   };
 }

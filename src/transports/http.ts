@@ -9,7 +9,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
-import { tapRelated, tryFast, type FastCalls } from './http-fast.js';
+import { guardEncoding, tapRelated, tryFast, type FastCalls } from './http-fast.js';
 import { hostAllowed, originAllowed } from './http-guard.js';
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
@@ -64,6 +64,8 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
   };
 
+  const encodeFailed = (why: string): void => opts.log.error(`http: ${why}`);
+
   const dropSession = async (id: string): Promise<void> => {
     const s = sessions.get(id);
     if (!s) return;
@@ -105,7 +107,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       }
     }
     // A pass-through call is answered from its bytes, before anything parses them.
-    if (s?.fast && raw && tryFast(s.fast, raw, req, res, id!)) return;
+    if (s?.fast && raw && tryFast(s.fast, raw, req, res, id!, encodeFailed)) return;
 
     let body: unknown;
     if (raw) {
@@ -142,6 +144,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       },
       onsessionclosed: (closedId) => dropSession(closedId),
     });
+    guardEncoding(transport, encodeFailed);
     if (fast) tapRelated(transport, fast);
     await server.connect(transport);
     await transport.handleRequest(req, res, body);

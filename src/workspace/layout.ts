@@ -1,12 +1,10 @@
-// The workspaces root and its layout: {root}/{dataset}/{run_id}/{10 subfolders}, and `latest`.
-// Only folders are made here; artifact bytes go through src/storage.
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { SUBDIRS, type RunTarget, type Subdir } from '../routing/types.js';
+// The workspaces and their layout: {root}/{dataset}/{run_id}/{10 subfolders}, and `latest`. Every
+// folder, name and pointer goes through the store; this file decides only what goes where.
+import { openStore, type StoreOptions } from '../storage/open.js';
+import type { WorkspaceStore } from '../storage/store.js';
 import { systemClock, type Clock } from '../time.js';
 import { compareRunIds, datasetSlug, isRunId, RUN_ID_RE, runIdFor } from './slug.js';
-import { RunIndex, type RunIndexOptions } from './index.js';
-import { readLatest, writeLatest } from './latest.js';
+import { SUBDIRS, type Key, type RunCounts, type RunTarget, type Subdir } from './types.js';
 
 const MAX_RUNS_PER_SECOND = 10_000;
 
@@ -26,60 +24,42 @@ function runIdsNewestFirst(names: string[]): string[] {
   return keyed.sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0)).map((e) => e[1]);
 }
 
-/** The counts-index cache folder inside the root. */
-export const INDEX_DIR = '.aw-index';
-
 export class WorkspaceError extends Error {
   override name = 'WorkspaceError';
 }
 
 export class Workspaces {
-  private constructor(
-    /** Absolute real path of the workspaces root. */
-    readonly root: string,
-    private readonly clock: Clock,
-    /** File counts per run folder, kept valid by stat checks (see ./index.ts). */
-    readonly index: RunIndex,
+  constructor(
+    readonly store: WorkspaceStore,
+    private readonly clock: Clock = systemClock,
   ) {}
 
-  /** Opens (creating if needed) a workspaces root. The root is resolved once, symlinks included. */
-  static async open(root: string, clock: Clock = systemClock, opts: { create?: boolean; index?: RunIndexOptions } = {}): Promise<Workspaces> {
-    if (opts.create ?? true) await fs.mkdir(root, { recursive: true });
-    else if (!(await fs.stat(root).catch(() => undefined))?.isDirectory()) throw new WorkspaceError(`no workspaces at ${root}`);
-    const real = await fs.realpath(root);
-    // The index cache lives inside the root (nothing is written outside the workspaces), hidden
-    // from resources and from the dataset list by its leading dot.
-    return new Workspaces(real, clock, new RunIndex({ dir: path.join(real, INDEX_DIR), ...opts.index }));
+  /** Opens (creating if asked) the workspaces at `root`: a folder, or an `s3://` URI. */
+  static async open(root: string, clock: Clock = systemClock, opts: StoreOptions = {}): Promise<Workspaces> {
+    return new Workspaces(await openStore(root, opts), clock);
   }
 
-  /**
-   * The folder of a dataset slug. A slug is already reduced to [a-z0-9_-]; the lstat refuses a
-   * dataset folder that someone replaced with a symlink pointing out of the root.
-   */
-  async datasetDir(slug: string, create: boolean): Promise<string> {
+  /** Where the workspaces are, as people see it. */
+  get root(): string {
+    return this.store.root;
+  }
+
+  /** A dataset slug is already reduced to [a-z0-9_-]; anything else is refused before any I/O. */
+  private check(slug: string): string {
     if (slug !== datasetSlug(slug)) throw new WorkspaceError(`not a dataset slug: ${JSON.stringify(slug)}`);
-    const dir = path.join(this.root, slug);
-    if (create) await fs.mkdir(dir, { recursive: true });
-    const st = await fs.lstat(dir).catch(() => undefined);
-    if (st && !st.isDirectory()) throw new WorkspaceError(`${dir} is not a plain folder (a symlink or file stands there)`);
-    return dir;
+    return slug;
   }
 
-  /** Makes a new run with an exclusive mkdir, so two processes can never share one. */
+  /** Makes a new run: its id is claimed by an exclusive create, so two processes can never share one. */
   async createRun(slug: string): Promise<RunTarget> {
-    const dsDir = await this.datasetDir(slug, true);
+    await this.store.ensureFolder([this.check(slug)]);
     const now = this.clock.now();
     for (let n = 1; n <= MAX_RUNS_PER_SECOND; n++) {
       const runId = runIdFor(now, n);
-      try {
-        await fs.mkdir(path.join(dsDir, runId));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw e;
-      }
+      if (!(await this.store.createFolder([slug, runId]))) continue;
       const run = this.target(slug, runId);
-      await Promise.all(SUBDIRS.map((s) => fs.mkdir(run.subdirs[s], { recursive: true })));
-      await this.pointLatestAtNewest(dsDir, runId);
+      await this.ensureSubdirs(run);
+      await this.pointLatestAtNewest(slug, runId);
       return run;
     }
     throw new WorkspaceError(`more than ${MAX_RUNS_PER_SECOND} runs of ${slug} in one second`);
@@ -88,66 +68,71 @@ export class Workspaces {
   /** An existing run; its subfolders are re-made if someone removed them. */
   async openRun(slug: string, runId: string): Promise<RunTarget> {
     if (!isRunId(runId)) throw new WorkspaceError(`not a run id: ${JSON.stringify(runId)} (expected YYYYMMDD_HHMMSS[_n])`);
-    const dsDir = await this.datasetDir(slug, false);
-    const st = await fs.lstat(path.join(dsDir, runId)).catch(() => undefined);
-    if (!st?.isDirectory()) throw new WorkspaceError(`no run ${runId} for dataset ${slug}`);
+    const there = await this.store.stat([this.check(slug), runId]);
+    if (there?.kind !== 'folder') throw new WorkspaceError(`no run ${runId} for dataset ${slug}`);
     const run = this.target(slug, runId);
-    await Promise.all(SUBDIRS.map((s) => fs.mkdir(run.subdirs[s], { recursive: true })));
+    await this.ensureSubdirs(run);
     return run;
   }
 
+  /** An existing run, read-only: nothing is made (info, verify, the CLI). */
+  async findRun(slug: string, runId: string): Promise<RunTarget | undefined> {
+    if (!isRunId(runId) || slug !== datasetSlug(slug)) return undefined;
+    return (await this.store.stat([slug, runId]))?.kind === 'folder' ? this.target(slug, runId) : undefined;
+  }
+
   target(slug: string, runId: string): RunTarget {
-    const runDir = path.join(this.root, slug, runId);
-    const subdirs = Object.fromEntries(SUBDIRS.map((s) => [s, path.join(runDir, s)])) as Record<Subdir, string>;
-    return { dataset: slug, runId, runDir, subdirs };
+    const key: Key = [slug, runId];
+    const subdirs = Object.fromEntries(SUBDIRS.map((s) => [s, this.store.locate([...key, s])])) as Record<Subdir, string>;
+    return { dataset: slug, runId, key, runDir: this.store.locate(key), subdirs };
   }
 
   /** Run ids of a dataset, oldest first. */
   async listRuns(slug: string): Promise<string[]> {
-    const dsDir = path.join(this.root, slug);
-    const names = await fs.readdir(dsDir, { withFileTypes: true }).catch(() => []);
-    return runIdsNewestFirst(names.filter((d) => d.isDirectory()).map((d) => d.name)).reverse();
+    if (slug !== datasetSlug(slug)) return [];
+    const entries = await this.store.list([slug]);
+    return runIdsNewestFirst(entries.filter((e) => e.kind === 'folder').map((e) => e.name)).reverse();
   }
 
-  /**
-   * The newest `n` run ids of a dataset, newest first. Lists names only and stats just the
-   * candidates, so a dataset of 10k runs costs one readdir, not 10k stats.
-   */
+  /** The newest `n` run ids of a dataset, newest first: one listing, however many runs there are. */
   async recentRuns(slug: string, n: number): Promise<string[]> {
-    const dsDir = path.join(this.root, slug);
-    const ids = runIdsNewestFirst(await fs.readdir(dsDir).catch(() => [] as string[]));
-    const out: string[] = [];
-    for (const id of ids) {
-      if (out.length >= n) break;
-      if ((await fs.lstat(path.join(dsDir, id)).catch(() => undefined))?.isDirectory()) out.push(id);
-    }
-    return out;
+    return (await this.listRuns(slug)).slice(-n).reverse();
   }
 
   /** Dataset slugs present under the root. */
   async listDatasets(): Promise<string[]> {
-    const names = await fs.readdir(this.root, { withFileTypes: true }).catch(() => []);
-    return names
-      .filter((d) => d.isDirectory() && d.name === datasetSlug(d.name))
-      .map((d) => d.name)
+    const entries = await this.store.list([]);
+    return entries
+      .filter((e) => e.kind === 'folder' && e.name === datasetSlug(e.name))
+      .map((e) => e.name)
       .sort();
   }
 
-  latest(slug: string): Promise<string | undefined> {
-    return readLatest(path.join(this.root, slug));
+  async latest(slug: string): Promise<string | undefined> {
+    if (slug !== datasetSlug(slug)) return undefined;
+    const id = await this.store.readLatest(slug);
+    return id !== undefined && isRunId(id) ? id : undefined;
+  }
+
+  /** Files and bytes per subfolder of a run, and its newest manifests. */
+  counts(run: Pick<RunTarget, 'key'>): Promise<RunCounts> {
+    return this.store.runCounts(run.key);
+  }
+
+  private async ensureSubdirs(run: RunTarget): Promise<void> {
+    await Promise.all(SUBDIRS.map((s) => this.store.ensureFolder([...run.key, s])));
   }
 
   /**
    * `latest` names the newest run. Two processes creating runs at once could each write a stale
    * pointer; every writer re-lists after its own write and corrects it, so the last check wins.
    */
-  private async pointLatestAtNewest(dsDir: string, ours: string): Promise<void> {
-    const slug = path.basename(dsDir);
+  private async pointLatestAtNewest(slug: string, ours: string): Promise<void> {
     let want = ours;
     for (let i = 0; i < 5; i++) {
       const newest = (await this.recentRuns(slug, 1))[0] ?? want;
       want = compareRunIds(newest, want) > 0 ? newest : want;
-      await writeLatest(dsDir, want);
+      await this.store.writeLatest(slug, want);
       if ((await this.recentRuns(slug, 1))[0] === want) return;
     }
   }

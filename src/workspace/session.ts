@@ -1,7 +1,7 @@
 // Per-session state: a session (one stdio process, or one HTTP session) starts a new run for a
 // dataset the first time it touches it and keeps using that run after. Security-relevant state
 // lives on this object, never in a module global.
-import type { RunTarget } from '../routing/types.js';
+import type { RunTarget } from '../workspace/types.js';
 import type { Workspaces } from './layout.js';
 import { datasetSlug } from './slug.js';
 

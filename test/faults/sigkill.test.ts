@@ -85,7 +85,8 @@ describe('SIGKILL mid-copy, then restart', () => {
     // A writer process: the real store, fed from its stdin, so the copy stays open until we say.
     const script = `
       const { LocalStore } = await import(${JSON.stringify(LOCAL_STORE)});
-      const r = await new LocalStore().putBytes(process.stdin, ${JSON.stringify(dest)}, 'model.bin');
+      const store = await LocalStore.open(${JSON.stringify(root)});
+      const r = await store.putBytes(process.stdin, ['tips', '20250101_000000', 'models'], 'model.bin');
       process.stdout.write(JSON.stringify(r));`;
     const writer = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
     onCleanup(() => void (writer.exitCode === null && writer.kill('SIGKILL')));

@@ -7,12 +7,20 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { tempName } from '../../src/storage/local-io.js';
-import { MAX_TEMP_AGE_MS, staleReason, startTempSweep, sweepTemps, tempPid } from '../../src/storage/sweep.js';
-import { tempDir } from '../helpers.js';
+import { MAX_TEMP_AGE_MS, staleReason, tempPid } from '../../src/storage/local-sweep.js';
+import { startTempSweep } from '../../src/workspace/sweep.js';
+import { onCleanup, tempDir } from '../helpers.js';
 import { waitFor } from '../proxy/harness.js';
 import { deadPid, tempsUnder } from './support.js';
 
 const HOUR = 60 * 60_000;
+
+async function storeAt(root: string): Promise<LocalStore> {
+  const s = await LocalStore.open(root);
+  onCleanup(() => s.close());
+  return s;
+}
+const sweepTemps = async (root: string, opts?: { maxDirs?: number }) => (await storeAt(root)).sweepTemps(opts);
 
 describe('temp names and the sweep decision', () => {
   it('temp names carry the writer pid', () => {
@@ -95,16 +103,16 @@ describe('sweepTemps', () => {
 
   it('a live writer\'s temp survives a sweep mid-copy, and its copy completes', async () => {
     const dest = await tempDir();
-    const store = new LocalStore();
+    const store = await storeAt(dest);
     const source = new PassThrough();
-    const put = store.putBytes(source, dest, 'model.bin');
+    const put = store.putBytes(source, [], 'model.bin');
     source.write(Buffer.alloc(64 * 1024, 1));
     const [temp] = await waitFor(async () => ((await tempsUnder(dest)).length ? tempsUnder(dest) : undefined), 5000, 'the temp file');
     expect(path.basename(temp!)).toMatch(new RegExp(`^\\.aw-tmp-${process.pid}-`));
     // The sweep as serve starts it, with a probe that calls every other pid dead.
-    const r = await startTempSweep(dest, silentLogger, { depth: 0, isAlive: () => false });
-    expect(r.removed).toEqual([]);
-    expect(r.kept).toBe(1);
+    const r = await startTempSweep(store, silentLogger, { isAlive: () => false });
+    expect(r?.removed).toEqual([]);
+    expect(r?.kept).toBe(1);
     source.end(Buffer.alloc(64 * 1024, 2));
     const res = await put;
     expect(res.bytes).toBe(128 * 1024);

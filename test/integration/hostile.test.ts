@@ -12,8 +12,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { detectArtifacts } from '../../src/routing/detect.js';
 import { createSourcePolicy, isWithin } from '../../src/routing/policy.js';
 import { routeCandidates, type RouteOutcome } from '../../src/routing/router.js';
-import { SUBDIRS, type Candidate, type RouteMode, type RunTarget, type Subdir } from '../../src/routing/types.js';
+import type { Candidate } from '../../src/routing/types.js';
 import { LocalStore } from '../../src/storage/local.js';
+import { Workspaces } from '../../src/workspace/layout.js';
+import { SUBDIRS, type RouteMode, type RunTarget } from '../../src/workspace/types.js';
 
 const CAP = 1024 * 1024;
 
@@ -23,6 +25,7 @@ interface Ctx {
   outside: string;
   home: string;
   run: RunTarget;
+  store: LocalStore;
   listen(sock: string): Promise<void>;
 }
 interface Input {
@@ -207,11 +210,12 @@ describe('hostile results through routeCandidates', () => {
   beforeEach(async () => {
     const tmp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'aw-hostile-')));
     cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
-    const runDir = path.join(tmp, 'ws', 'tips', '20251017_223045');
-    const run: RunTarget = { dataset: 'tips', runId: '20251017_223045', runDir, subdirs: Object.fromEntries(SUBDIRS.map((s) => [s, path.join(runDir, s)])) as Record<Subdir, string> };
-    await Promise.all(SUBDIRS.map((s) => fs.mkdir(run.subdirs[s], { recursive: true })));
+    const store = await LocalStore.open(path.join(tmp, 'ws'), { maxBytes: CAP });
+    cleanups.push(() => store.close());
+    const run: RunTarget = new Workspaces(store).target('tips', '20251017_223045');
+    await Promise.all(SUBDIRS.map((s) => store.ensureFolder([...run.key, s])));
     c = {
-      tmp, run, src: path.join(tmp, 'src'), outside: path.join(tmp, 'outside'), home: path.join(tmp, 'src', 'home'),
+      tmp, run, store, src: path.join(tmp, 'src'), outside: path.join(tmp, 'outside'), home: path.join(tmp, 'src', 'home'),
       listen: (sock) =>
         new Promise((resolve, reject) => {
           const server = net.createServer();
@@ -231,7 +235,7 @@ describe('hostile results through routeCandidates', () => {
     const input = await k.make(c);
     // The fake home sits inside an allowed root, so only the deny list stands between it and the run.
     const policy = await createSourcePolicy({ roots: [c.src, path.join(c.tmp, 'ws')], homeDir: c.home });
-    const store = new LocalStore({ maxBytes: CAP });
+    const { store } = c;
     const before = await snapshot(c.tmp);
     const out = await routeCandidates({ tool: 'plot', inputs: [], mode: k.mode ?? 'copy', run: c.run, ...input }, { store, policy, clock: { now: () => new Date(2025, 9, 17, 22, 31, 45, 120) } });
     const after = await snapshot(c.tmp);

@@ -14,9 +14,8 @@ import { checkSource, createSourcePolicy, denyReason, isWithin, type SourcePolic
 import { routeCandidates } from '../../src/routing/router.js';
 import { detectArtifacts } from '../../src/routing/detect.js';
 import type { Candidate } from '../../src/routing/types.js';
-import { LocalStore } from '../../src/storage/local.js';
 import { Workspaces } from '../../src/workspace/layout.js';
-import { snapshot, tempDir } from '../helpers.js';
+import { onCleanup, snapshot, tempDir } from '../helpers.js';
 import { oddString, pathArb, resultArb } from './arbitraries.js';
 
 const SECRET = 'TOP-SECRET';
@@ -70,7 +69,8 @@ const SEGMENTS = [
 beforeEach(async () => {
   const base = await tempDir('aw-prop-');
   const b: Omit<Sandbox, 'policy' | 'ws'> = { base, allowed: path.join(base, 'allowed'), outside: path.join(base, 'outside'), wsRoot: path.join(base, 'ws') };
-  const ws = await Workspaces.open(b.wsRoot);
+  const ws = await Workspaces.open(b.wsRoot, undefined, { maxBytes: 1024 * 1024 });
+  onCleanup(() => ws.store.close());
   // Not the OS temp folder: the sandbox itself lives there, and `outside` must be outside.
   const policy = await createSourcePolicy({ roots: [b.allowed, b.wsRoot], homeDir: path.join(b.allowed, 'home') });
   box = { ...b, ws, policy };
@@ -138,7 +138,7 @@ async function routeOnce(mode: 'copy' | 'move', candidates: Candidate[], inputs:
   const beforeOutside = await snapshot(box.outside);
   const beforeAllowed = await fileDigests(box.allowed);
   const beforeWs = await snapshot(box.wsRoot);
-  const out = await routeCandidates({ tool: 'prop', candidates, inputs, mode, run, baseDir }, { store: new LocalStore({ maxBytes: 1024 * 1024 }), policy: box.policy });
+  const out = await routeCandidates({ tool: 'prop', candidates, inputs, mode, run, baseDir }, { store: box.ws.store, policy: box.policy });
   const afterWs = await snapshot(box.wsRoot);
   const runRel = path.relative(box.wsRoot, run.runDir);
   // Nothing in the workspaces changed except inside this run.

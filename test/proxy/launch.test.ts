@@ -27,6 +27,10 @@ describe('downstreamSourceRoots', () => {
     ['no cwd at / is too broad', { a: { command: 'x' } }, '/', [], 1],
     ['no cwd at home is too broad', { a: { command: 'x' } }, home, [], 1],
     ['a folder inside home is fine', { a: { command: 'x' } }, `${home}/proj`, [`${home}/proj`], 0],
+    ['an explicit cwd of / is too broad', { a: { command: 'x', cwd: '/' } }, '/proj', [], 1],
+    ['an explicit cwd of home is too broad', { a: { command: 'x', cwd: home } }, '/proj', [], 1],
+    ['an explicit cwd holding home is too broad', { a: { command: 'x', cwd: '/home' } }, '/proj', [], 1],
+    ['an explicit cwd reaching home through ..', { a: { command: 'x', cwd: `${home}/proj/..` } }, '/proj', [], 1],
     ['http servers add nothing', { a: { type: 'http', url: 'http://h' } }, '/', [], 0],
     ['disabled servers add nothing', { a: { command: 'x', disabled: true } }, '/', [], 0],
   ])('%s', (_t, servers, cwd, roots, warnings) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CallToolResultSchema, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import { SUBDIRS } from '../../src/routing/types.js';
+import { SUBDIRS } from '../../src/workspace/types.js';
 import { sc, snapshot, startInMemory, tempDir } from '../helpers.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -141,7 +141,7 @@ describe('a run folder swapped for a symlink after the session opened it', () =>
     const before = await snapshot(elsewhere);
     const out = sc(await h.call('route_artifacts', { paths: [src] }));
     expect(out.routed).toEqual([]);
-    expect(out.skipped[0].reason).toMatch(/no longer a plain folder|leads outside the run/);
+    expect(out.skipped[0].reason).toMatch(/is not a plain folder \(a symlink or a file stands there\)/);
     expect(await snapshot(elsewhere)).toEqual(before);
   });
 });

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WorkspaceResources, listPage } from '../../src/server/resources.js';
-import { tempDir } from '../helpers.js';
+import { LocalStore } from '../../src/storage/local.js';
+import { onCleanup, tempDir } from '../helpers.js';
+
+async function storeAt(root: string): Promise<LocalStore> {
+  const s = await LocalStore.open(root);
+  onCleanup(() => s.close());
+  return s;
+}
 
 async function tree(files: Record<string, string>) {
   const root = await tempDir();
@@ -22,7 +29,7 @@ describe('listing', () => {
     files['tips/20250100_000000/plots/.aw-tmp-deadbeef'] = 'partial';
     const root = await tree(files);
     await fs.symlink('20250102_000000', path.join(root, 'tips', 'latest'));
-    const src = new WorkspaceResources(root, undefined, 4);
+    const src = new WorkspaceResources(await storeAt(root), undefined, 4);
     const seen: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -39,17 +46,17 @@ describe('listing', () => {
 
   it('lists nothing from an empty root; rejects a forged cursor', async () => {
     const root = await tree({});
-    const src = new WorkspaceResources(root);
+    const src = new WorkspaceResources(await storeAt(root));
     expect(await src.listResources(undefined)).toEqual({ resources: [] });
     await expect(src.listResources(Buffer.from('../../etc').toString('base64url'))).rejects.toThrow(/invalid cursor/);
-    expect((await listPage(root, undefined, 10)).files).toEqual([]);
+    expect((await listPage(await storeAt(root), undefined, 10)).files).toEqual([]);
   });
 });
 
 describe('reading', () => {
   it('reads text as text and binary as base64, with a MIME type', async () => {
     const root = await tree({ 'tips/r/metrics/m.json': '{"acc":0.9}', 'tips/r/plots/p.png': '\x89PNG\r\n' });
-    const src = new WorkspaceResources(root);
+    const src = new WorkspaceResources(await storeAt(root));
     const j = pathToFileURL(path.join(root, 'tips/r/metrics/m.json')).href;
     expect(await src.readResource(j)).toEqual({ contents: [{ uri: j, mimeType: 'application/json', text: '{"acc":0.9}' }] });
     const p = pathToFileURL(path.join(root, 'tips/r/plots/p.png')).href;
@@ -64,23 +71,31 @@ describe('reading', () => {
     ['{root}/../../../etc/passwd', 'not ours'],
     ['{root}/%2e%2e/%2e%2e/etc/passwd', 'not ours'],
     ['{root}/tips/..%2f..%2f..%2fetc%2fpasswd', 'not ours'],
-    ['{root}/tips/r/escape', /outside the workspaces root/],
-    ['{root}/tips/r/dirlink/passwd', /outside the workspaces root/],
+    ['{root}/tips/r/escape', /a symlink/],
+    ['{root}/tips/r/dirlink/passwd', /not a plain folder/],
+    ['{root}/tips/latest/escape', /a symlink/],
+    ['{root}/tips/latest/dirlink/passwd', /not a plain folder/],
+    ['{root}/tips/latest/plots/p.png', 'x'],
     ['{root}/tips/r/missing.png', /no such file/],
     ['{root}/tips/r', /not a regular file/],
     ['{root}/tips/r/fifo', /not a regular file|cannot be opened/],
     ['{root}/tips/r/plots%00.png', 'not ours'],
   ])('%s → %s', async (tpl, want) => {
-    const root = await tree({ 'tips/r/plots/p.png': 'x' });
+    const root = await tree({ 'tips/20250101_000000/plots/p.png': 'x' });
     const outside = await tree({ passwd: 'secret' });
+    await fs.symlink('20250101_000000', path.join(root, 'tips/latest'));
+    await fs.rename(path.join(root, 'tips/20250101_000000'), path.join(root, 'tips/r'));
+    await fs.rm(path.join(root, 'tips/latest'));
+    await fs.symlink('r', path.join(root, 'tips/latest'));
     await fs.symlink(path.join(outside, 'passwd'), path.join(root, 'tips/r/escape'));
     await fs.symlink(outside, path.join(root, 'tips/r/dirlink'));
     const { execFileSync } = await import('node:child_process');
     execFileSync('mkfifo', [path.join(root, 'tips/r/fifo')]);
-    const src = new WorkspaceResources(root);
+    const src = new WorkspaceResources(await storeAt(root));
     const uri = tpl.startsWith('{root}') ? `${pathToFileURL(root).href}${tpl.slice('{root}'.length)}` : tpl;
     const p = src.readResource(uri);
     if (want === 'not ours') expect(p).toBeUndefined();
+    else if (typeof want === 'string') expect((await p)?.contents[0]).toMatchObject({ blob: Buffer.from(want).toString('base64') });
     else await expect(p).rejects.toThrow(want);
   });
 });

@@ -7,10 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { detectArtifacts } from '../../../src/routing/detect.js';
 import { createSourcePolicy, type SourcePolicy } from '../../../src/routing/policy.js';
 import { routeCandidates, type RouteRequest } from '../../../src/routing/router.js';
-import { SUBDIRS, type Candidate, type RunTarget, type Subdir } from '../../../src/routing/types.js';
+import type { Candidate } from '../../../src/routing/types.js';
 import { LocalStore } from '../../../src/storage/local.js';
 import { isoLocal } from '../../../src/time.js';
-import { readManifestFiles, readManifests } from '../../../src/workspace/manifest.js';
+import { Workspaces } from '../../../src/workspace/layout.js';
+import { readManifestFiles } from '../../../src/workspace/manifest.js';
+import { SUBDIRS, type Manifest, type RunTarget } from '../../../src/workspace/types.js';
 
 const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 const AT = new Date(2025, 9, 17, 22, 31, 45, 120);
@@ -27,12 +29,12 @@ afterEach(async () => {
 beforeEach(async () => {
   tmp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'aw-router-')));
   cleanups.push(() => fs.rm(tmp, { recursive: true, force: true }));
-  const runDir = path.join(tmp, 'ws/tips/20251017_223045');
-  run = { dataset: 'tips', runId: '20251017_223045', runDir, subdirs: Object.fromEntries(SUBDIRS.map((s) => [s, path.join(runDir, s)])) as Record<Subdir, string> };
-  await Promise.all(SUBDIRS.map((s) => fs.mkdir(run.subdirs[s], { recursive: true })));
+  store = await LocalStore.open(path.join(tmp, 'ws'));
+  cleanups.push(() => store.close());
+  run = new Workspaces(store).target('tips', '20251017_223045');
+  await Promise.all(SUBDIRS.map((s) => store.ensureFolder([...run.key, s])));
   await fs.mkdir(path.join(tmp, 'src'));
   policy = await createSourcePolicy({ roots: [path.join(tmp, 'src'), path.join(tmp, 'ws')], homeDir: path.join(tmp, 'home') });
-  store = new LocalStore();
 });
 
 const file = async (name: string, data = name) => {
@@ -43,6 +45,7 @@ const file = async (name: string, data = name) => {
 };
 const route = (req: Partial<RouteRequest>) =>
   routeCandidates({ tool: 'plot', candidates: [], inputs: [], mode: 'copy', run, ...req }, { store, policy, clock });
+const manifests = async (): Promise<Manifest[]> => (await readManifestFiles(store, run)).flatMap((m) => (m.manifest ? [m.manifest] : []));
 const pathC = (p: string, extra: Partial<Extract<Candidate, { kind: 'path' }>> = {}): Candidate => ({ kind: 'path', path: p, label: 'plot_paths', explicit: false, ...extra });
 
 describe('routeCandidates', () => {
@@ -72,18 +75,28 @@ describe('routeCandidates', () => {
     const names: string[] = [];
     for (let i = 0; i < 12; i++) names.push(path.basename((await route({ candidates: [pathC(await file(`p${i}.png`))] })).manifest!));
     expect(names.slice(0, 3)).toEqual(['manifest_20251017_223145_120.json', 'manifest_20251017_223145_120_1.json', 'manifest_20251017_223145_120_2.json']);
-    const read = await readManifestFiles(run.runDir);
+    const read = await readManifestFiles(store, run);
     expect(read.map((m) => path.basename(m.file))).toEqual(names);
-    expect((await readManifests(run.runDir)).map((m) => path.basename(m.entries[0]!.src))).toEqual(names.map((_, i) => `p${i}.png`));
+    expect((await manifests()).map((m) => path.basename(m.entries[0]!.src))).toEqual(names.map((_, i) => `p${i}.png`));
   });
 
-  it('readManifests skips unreadable and foreign files', async () => {
+  it('readManifestFiles reports torn, foreign and ill-typed manifests and entries, and hands on only good ones', async () => {
     await route({ candidates: [pathC(await file('a.png'))] });
+    const good = JSON.parse(await fs.readFile(path.join(run.subdirs.manifests, 'manifest_20251017_223145_120.json'), 'utf8')) as Manifest;
     await fs.writeFile(path.join(run.subdirs.manifests, 'manifest_20251017_223145_121.json'), '{torn');
     await fs.writeFile(path.join(run.subdirs.manifests, 'manifest_20251017_223145_122.json'), '{"schema": 2}');
+    await fs.writeFile(path.join(run.subdirs.manifests, 'manifest_20251017_223145_123.json'), JSON.stringify({ ...good, entries: [null, { ...good.entries[0], bytes: '3' }, good.entries[0]] }));
     await fs.writeFile(path.join(run.subdirs.manifests, 'notes.json'), '{}');
-    expect(await readManifests(run.runDir)).toHaveLength(1);
-    expect(await readManifests(path.join(tmp, 'nope'))).toEqual([]);
+    const read = await readManifestFiles(store, run);
+    expect(read.map((m) => [path.basename(m.file), m.manifest?.entries.length ?? null, m.problems.length])).toEqual([
+      ['manifest_20251017_223145_120.json', 1, 0],
+      ['manifest_20251017_223145_121.json', null, 1],
+      ['manifest_20251017_223145_122.json', null, 1],
+      ['manifest_20251017_223145_123.json', 1, 2],
+    ]);
+    expect(read[1]!.problems[0]).toMatch(/not valid JSON/);
+    expect(read[3]!.problems).toEqual([expect.stringMatching(/^entries\[0\] is not a manifest entry/), expect.stringMatching(/^entries\[1\] is not a manifest entry \(bytes/)]);
+    expect(await readManifestFiles(store, new Workspaces(store).target('nope', '20251017_223045'))).toEqual([]);
   });
 
   it('treats the call inputs as inputs, unless named explicitly', async () => {
@@ -144,7 +157,7 @@ describe('routeCandidates', () => {
     await fs.mkdir(path.join(tmp, 'elsewhere'));
     await fs.symlink(path.join(tmp, 'elsewhere'), run.subdirs.plots);
     const out = await route({ candidates: [pathC(await file('a.png'))] });
-    expect(out.skipped).toEqual([{ src: path.join(tmp, 'src/a.png'), reason: 'workspace folder plots leads outside the run' }]);
+    expect(out.skipped).toEqual([{ src: path.join(tmp, 'src/a.png'), reason: `${run.subdirs.plots} is not a plain folder (a symlink or a file stands there)` }]);
     expect(await fs.readdir(path.join(tmp, 'elsewhere'))).toEqual([]);
   });
 
@@ -166,8 +179,8 @@ describe('routeCandidates', () => {
     const bad = await routeCandidates({ tool: 't', candidates: 5 as never, inputs: null as never, mode: 'copy', run }, { store, policy, clock });
     expect(bad.skipped).toHaveLength(1);
     expect(bad.skipped[0]!.src).toBe('(request)');
-    const noRun = await routeCandidates({ tool: 't', candidates: [pathC(await file('q.png'))], inputs: [], mode: 'copy', run: { ...run, subdirs: {} as never } }, { store, policy, clock });
+    const noRun = await routeCandidates({ tool: 't', candidates: [pathC(await file('q.png'))], inputs: [], mode: 'copy', run: { ...run, key: ['..'] } }, { store, policy, clock });
     expect(noRun.routed).toEqual([]);
-    expect(noRun.skipped[0]!.reason).toMatch(/^failed \(/);
+    expect(noRun.skipped[0]!.reason).toBe('not a workspace key: ["..","plots"]');
   });
 });

@@ -7,8 +7,21 @@ import { statfsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStore } from '../../../src/storage/local.js';
+import { Folder } from '../../../src/storage/local-folder.js';
 import { cloneHashed, copyFileHashed, COPY_CHUNK, openSource, openTemp } from '../../../src/storage/local-io.js';
-import { tempDir } from '../../helpers.js';
+import { onCleanup, tempDir } from '../../helpers.js';
+
+async function folder(dir: string): Promise<Folder> {
+  const f = await Folder.open(dir);
+  onCleanup(() => f.close());
+  return f;
+}
+
+async function store(root: string, maxBytes?: number): Promise<LocalStore> {
+  const s = await LocalStore.open(root, { maxBytes });
+  onCleanup(() => s.close());
+  return s;
+}
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -20,13 +33,13 @@ describe('copyFileHashed', () => {
       const src = path.join(dir, `s${size}`);
       await fs.writeFile(src, data);
       const { fh } = await openSource(src);
-      const tmp = await openTemp(dir);
+      const tmp = await openTemp(await folder(dir));
       try {
         expect(await copyFileHashed(fh, tmp.fh, Number.POSITIVE_INFINITY)).toEqual({ bytes: size, sha256: sha(data) });
       } finally {
         await fh.close();
       }
-      expect((await fs.readFile(tmp.path)).equals(data)).toBe(true);
+      expect((await fs.readFile(path.join(dir, tmp.name))).equals(data)).toBe(true);
     }
   });
 
@@ -35,7 +48,7 @@ describe('copyFileHashed', () => {
     const src = path.join(dir, 's');
     await fs.writeFile(src, randomBytes(COPY_CHUNK + 10));
     const { fh } = await openSource(src);
-    const tmp = await openTemp(dir);
+    const tmp = await openTemp(await folder(dir));
     try {
       await expect(copyFileHashed(fh, tmp.fh, COPY_CHUNK, 999)).rejects.toThrow('larger than the size cap (999 bytes)');
     } finally {
@@ -59,7 +72,7 @@ describe('clone path', () => {
     const data = randomBytes(3000);
     await fs.writeFile(path.join(dir, 's'), data);
     const { fh } = await openSource(path.join(dir, 's'));
-    const tmp = await openTemp(dir);
+    const tmp = await openTemp(await folder(dir));
     try {
       expect(await cloneHashed(fh, tmp.fh, Number.POSITIVE_INFINITY)).toBeNull();
       expect((await tmp.fh.stat()).size).toBe(0);
@@ -67,7 +80,7 @@ describe('clone path', () => {
     } finally {
       await fh.close();
     }
-    const res = await new LocalStore().putFile(path.join(dir, 's'), dir, 'copy.bin');
+    const res = await (await store(dir)).putFile(path.join(dir, 's'), [], 'copy.bin');
     expect(res).toMatchObject({ bytes: 3000, sha256: sha(data), deduplicated: false });
     expect((await fs.stat(res.dst)).mode & 0o777).toBe(0o644);
   });
@@ -104,7 +117,7 @@ describe('clone path', () => {
         return (s.blocks - s.bfree) * s.bsize;
       };
       const before = used();
-      const res = await new LocalStore().putFile(src, out, 'model.bin');
+      const res = await (await store(out)).putFile(src, [], 'model.bin');
       // A copy would take 8 MiB more; a clone only its metadata.
       expect(used() - before).toBeLessThan(1024 * 1024);
       expect(res).toMatchObject({ bytes: data.length, sha256: sha(data), deduplicated: false });
@@ -123,8 +136,8 @@ describe('clone path', () => {
       await fs.writeFile(real, randomBytes(4096));
       const link = path.join(mnt, 'link.bin');
       await fs.symlink(real, link);
-      await expect(new LocalStore().putFile(link, mnt, 'x.bin')).rejects.toThrow(/symlink|not a regular file/);
-      await expect(new LocalStore({ maxBytes: 100 }).putFile(real, mnt, 'y.bin')).rejects.toThrow(/size cap/);
+      await expect((await store(mnt)).putFile(link, [], 'x.bin')).rejects.toThrow(/symlink|not a regular file/);
+      await expect((await store(mnt, 100)).putFile(real, [], 'y.bin')).rejects.toThrow(/size cap/);
       expect((await fs.readdir(mnt)).filter((n) => n.startsWith('.aw-tmp-'))).toEqual([]);
     });
   });

@@ -2,10 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SUBDIRS } from '../../../src/routing/types.js';
 import { Workspaces } from '../../../src/workspace/layout.js';
-import { readLatest, writeLatest } from '../../../src/workspace/latest.js';
 import { WorkspaceSession } from '../../../src/workspace/session.js';
+import { SUBDIRS } from '../../../src/workspace/types.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -62,17 +61,20 @@ describe('Workspaces', () => {
 });
 
 describe('latest pointer', () => {
-  it('is swapped atomically and read back; latest.txt is accepted too', async () => {
-    const d = await tmpRoot();
-    expect(await writeLatest(d, '20250101_000000')).toBe('symlink');
-    expect(await writeLatest(d, '20250101_000001')).toBe('symlink');
-    expect(await readLatest(d)).toBe('20250101_000001');
-    expect((await fs.readdir(d)).filter((n) => n.startsWith('.latest-'))).toEqual([]);
-    const other = await tmpRoot();
-    await fs.writeFile(path.join(other, 'latest.txt'), '20250101_000009\n');
-    expect(await readLatest(other)).toBe('20250101_000009');
-    await fs.writeFile(path.join(other, 'latest.txt'), '../../etc\n');
-    expect(await readLatest(other)).toBeUndefined();
+  it('is swapped atomically and read back; latest.txt is accepted too; anything else is no run', async () => {
+    const ws = await Workspaces.open(await tmpRoot());
+    await ws.store.ensureFolder(['a']);
+    await ws.store.writeLatest('a', '20250101_000000');
+    await ws.store.writeLatest('a', '20250101_000001');
+    expect(await fs.readlink(path.join(ws.root, 'a', 'latest'))).toBe('20250101_000001');
+    expect(await ws.latest('a')).toBe('20250101_000001');
+    expect((await fs.readdir(path.join(ws.root, 'a'))).filter((n) => n.startsWith('.latest-'))).toEqual([]);
+    await fs.mkdir(path.join(ws.root, 'b'));
+    await fs.writeFile(path.join(ws.root, 'b', 'latest.txt'), '20250101_000009\n');
+    expect(await ws.latest('b')).toBe('20250101_000009');
+    await fs.writeFile(path.join(ws.root, 'b', 'latest.txt'), '../../etc\n');
+    expect(await ws.latest('b')).toBeUndefined();
+    await expect(ws.store.writeLatest('a', '../x')).rejects.toThrow(/not a run id/);
   });
 });
 

@@ -19,9 +19,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { SUBDIRS, type Subdir } from '../routing/types.js';
-import { manifestKey, newestManifestNames } from './manifest.js';
+import { manifestKey, newestManifestNames, SUBDIRS, type RunCounts, type Subdir } from '../workspace/types.js';
+import { Folder, within } from './local-folder.js';
+import { createExclusive, READ_FLAGS } from './local-io.js';
 
 /** A folder changed this recently may change again unseen in the same timestamp tick (ms). */
 export const RACY_MS = 2_000;
@@ -55,16 +55,9 @@ interface Snapshot {
   dirs: Record<string, DirRecord>;
 }
 
-export interface RunCounts {
-  counts: Record<Subdir, number>;
-  bytes: number;
-  /** Manifest file names newest first; `complete` when that is all of them. */
-  manifests: { newest: string[]; complete: boolean };
-}
-
 export interface RunIndexOptions {
-  /** Where persisted snapshots live (Workspaces puts them in `{root}/.aw-index`); null keeps them in memory only. */
-  dir?: string | null;
+  /** Where persisted snapshots live (the local store keeps them in `{root}/.aw-index`); null keeps them in memory only. */
+  dir?: { root: Folder; name: string } | null;
   persistMinFiles?: number;
   now?: () => number;
 }
@@ -84,7 +77,7 @@ function isRecord(v: unknown): v is DirRecord {
 /** Per-process cache of run snapshots, backed by a folder so a new process starts warm. */
 export class RunIndex {
   private readonly memory = new Map<string, Snapshot>();
-  private readonly dir: string | null;
+  private readonly dir: { root: Folder; name: string } | null;
   private readonly persistMin: number;
   private readonly now: () => number;
 
@@ -94,10 +87,14 @@ export class RunIndex {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Recursive file counts per subfolder, total bytes and the newest manifest names of a run. */
-  async counts(runDir: string): Promise<RunCounts> {
-    const old = this.memory.get(runDir) ?? (await this.load(runDir));
-    const next: Snapshot = { v: 1, runDir, dirs: {} };
+  /**
+   * Recursive file counts per subfolder, total bytes and the newest manifest names of the run
+   * held open as `run` (every folder below it entered by descriptor, no link followed); `id`
+   * names its snapshot.
+   */
+  async counts(run: Folder, id: string): Promise<RunCounts> {
+    const old = this.memory.get(id) ?? (await this.load(id));
+    const next: Snapshot = { v: 1, runDir: id, dirs: {} };
     const t0 = this.now();
     let changed = !old;
     const perSubdir = new Map<Subdir, number>();
@@ -105,28 +102,31 @@ export class RunIndex {
     // Folders are visited in parallel per subfolder; each one's records are independent.
     await Promise.all(
       SUBDIRS.map(async (s) => {
-        const stack = [s as string];
+        const stack: { rel: string; folder: Folder | undefined }[] = [{ rel: s, folder: await run.child(s).catch(() => undefined) }];
         let n = 0;
         while (stack.length) {
-          const rel = stack.pop()!;
-          const abs = path.join(runDir, rel);
-          // A stat before the listing: a change after it moves the mtime past what we record.
-          const st = await fs.lstat(abs, { bigint: true }).catch(() => undefined);
-          if (!st?.isDirectory()) {
+          const { rel, folder } = stack.pop()!;
+          if (!folder) {
             if (old?.dirs[rel]) changed = true;
             continue;
           }
-          let rec = old?.dirs[rel];
-          if (!rec || rec.racy || !sameStat(rec, st)) {
-            rec = await scanDir(abs, st, t0, rel === 'manifests');
-            changed = true;
+          try {
+            // A stat before the listing: a change after it moves the mtime past what we record.
+            const st = await folder.statBig();
+            let rec = old?.dirs[rel];
+            if (!rec || rec.racy || !sameStat(rec, st)) {
+              rec = await scanDir(folder, st, t0, rel === 'manifests');
+              changed = true;
+            }
+            next.dirs[rel] = rec;
+            n += rec.files;
+            // Awaited before `bytes` is read: `bytes += x + await y` would lose the other walks' sums.
+            const hot = await hotBytes(folder, rec.hot);
+            bytes += rec.bytes + hot;
+            for (const d of rec.dirs) stack.push({ rel: `${rel}/${d}`, folder: await folder.child(d).catch(() => undefined) });
+          } finally {
+            await folder.close();
           }
-          next.dirs[rel] = rec;
-          n += rec.files;
-          // Awaited before `bytes` is read: `bytes += x + await y` would lose the other walks' sums.
-          const hot = await hotBytes(abs, rec.hot);
-          bytes += rec.bytes + hot;
-          for (const d of rec.dirs) stack.push(`${rel}/${d}`);
         }
         perSubdir.set(s, n);
       }),
@@ -135,7 +135,7 @@ export class RunIndex {
     const counts = Object.fromEntries(SUBDIRS.map((s) => [s, perSubdir.get(s) ?? 0])) as Record<Subdir, number>;
     const files = [...perSubdir.values()].reduce((a, b) => a + b, 0);
     if (old && Object.keys(old.dirs).length !== Object.keys(next.dirs).length) changed = true;
-    this.memory.set(runDir, next);
+    this.memory.set(id, next);
     if (changed && this.dir && files >= this.persistMin) await this.save(next);
     const m = next.dirs.manifests;
     return { counts, bytes, manifests: { newest: m?.newest ?? [], complete: m?.complete ?? true } };
@@ -144,17 +144,30 @@ export class RunIndex {
   /** A run was removed: drop its snapshot, in memory and on disk. */
   async forget(runDir: string): Promise<void> {
     this.memory.delete(runDir);
-    if (this.dir) await fs.rm(this.file(runDir), { force: true }).catch(() => undefined);
+    if (this.dir) await this.inCache(false, (f) => fs.unlink(f.at(this.file(runDir)))).catch(() => undefined);
   }
 
   private file(runDir: string): string {
-    return path.join(this.dir!, `${createHash('sha256').update(runDir).digest('hex').slice(0, 32)}.json`);
+    return `${createHash('sha256').update(runDir).digest('hex').slice(0, 32)}.json`;
+  }
+
+  /** Runs `fn` in the cache folder, entered by descriptor (a symlink planted in its place is refused). */
+  private async inCache<T>(create: boolean, fn: (f: Folder) => Promise<T>): Promise<T> {
+    return within(this.dir!.root.child(this.dir!.name, create), fn);
   }
 
   private async load(runDir: string): Promise<Snapshot | undefined> {
     if (!this.dir) return undefined;
     try {
-      const v = JSON.parse(await fs.readFile(this.file(runDir), 'utf8')) as Snapshot;
+      const text = await this.inCache(false, async (f) => {
+        const fh = await fs.open(f.at(this.file(runDir)), READ_FLAGS);
+        try {
+          return (await fh.stat()).isFile() ? await fh.readFile('utf8') : '';
+        } finally {
+          await fh.close();
+        }
+      });
+      const v = JSON.parse(text) as Snapshot;
       // The cache folder is ours but not trusted blindly: anything malformed is ignored.
       if (v?.v !== 1 || v.runDir !== runDir || typeof v.dirs !== 'object' || v.dirs === null) return undefined;
       return Object.values(v.dirs).every(isRecord) ? v : undefined;
@@ -167,28 +180,32 @@ export class RunIndex {
   private async save(s: Snapshot): Promise<void> {
     const final = this.file(s.runDir);
     const tmp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      await fs.mkdir(this.dir!, { recursive: true, mode: 0o700 });
-      // Never let a symlink planted in the folder's place redirect the write.
-      if ((await fs.lstat(this.dir!)).isSymbolicLink()) return;
-      await fs.writeFile(tmp, JSON.stringify(s), { flag: 'wx', mode: 0o600 });
-      await fs.rename(tmp, final);
-    } catch {
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
-    }
+    await this.inCache(true, async (f) => {
+      try {
+        const fh = await createExclusive(f.at(tmp));
+        try {
+          await fh.writeFile(JSON.stringify(s));
+        } finally {
+          await fh.close();
+        }
+        await fs.rename(f.at(tmp), f.at(final));
+      } catch {
+        await fs.unlink(f.at(tmp)).catch(() => undefined);
+      }
+    }).catch(() => undefined);
   }
 }
 
-async function hotBytes(dir: string, hot: [string, number][]): Promise<number> {
+async function hotBytes(dir: Folder, hot: [string, number][]): Promise<number> {
   let n = 0;
   for (let i = 0; i < hot.length; i += STAT_BATCH) {
-    const stats = await Promise.all(hot.slice(i, i + STAT_BATCH).map(([name]) => fs.lstat(path.join(dir, name)).catch(() => undefined)));
+    const stats = await Promise.all(hot.slice(i, i + STAT_BATCH).map(([name]) => fs.lstat(dir.at(name)).catch(() => undefined)));
     for (const st of stats) n += st?.isFile() ? st.size : 0;
   }
   return n;
 }
 
-async function scanDir(abs: string, st: BigIntStats, t0: number, manifests: boolean): Promise<DirRecord> {
+async function scanDir(dir: Folder, st: BigIntStats, t0: number, manifests: boolean): Promise<DirRecord> {
   const rec: DirRecord = {
     ino: String(st.ino),
     mtime: String(st.mtimeNs),
@@ -199,7 +216,7 @@ async function scanDir(abs: string, st: BigIntStats, t0: number, manifests: bool
     hot: [],
     dirs: [],
   };
-  const entries = await fs.readdir(abs, { withFileTypes: true }).catch(() => []);
+  const entries = await dir.list().catch(() => []);
   const files: string[] = [];
   for (const d of entries) {
     if (d.isDirectory()) rec.dirs.push(d.name);
@@ -209,16 +226,15 @@ async function scanDir(abs: string, st: BigIntStats, t0: number, manifests: bool
   // Sizes in bounded parallel batches: a cold scan of 100k files is syscall-bound, not CPU-bound.
   for (let i = 0; i < files.length; i += STAT_BATCH) {
     const batch = files.slice(i, i + STAT_BATCH);
-    const stats = await Promise.all(batch.map((n) => fs.lstat(path.join(abs, n)).catch(() => undefined)));
+    const stats = await Promise.all(batch.map((n) => fs.lstat(dir.at(n)).catch(() => undefined)));
     stats.forEach((fst, j) => {
       if (!fst) return;
       if (fst.mtimeMs >= t0 - RACY_MS || fst.ctimeMs >= t0 - RACY_MS) rec.hot.push([batch[j]!, fst.size]);
       else rec.bytes += fst.size;
     });
   }
-  const names = manifests ? files : [];
   if (manifests) {
-    const all = newestManifestNames(names, Number.POSITIVE_INFINITY);
+    const all = newestManifestNames(files, Number.POSITIVE_INFINITY);
     rec.newest = all.slice(0, NEWEST_KEPT);
     rec.complete = all.length <= NEWEST_KEPT;
   }
