@@ -1,6 +1,7 @@
 // How to reach one downstream server, worked out from its config entry: pure (entry, env, folders
-// in; a launch spec out). A stdio child inherits the proxy's whole environment plus the entry's
-// env; `${VAR}` is expanded in args, env and headers; a relative cwd is relative to the config file.
+// in; a launch spec out). A stdio child inherits the proxy's environment plus the entry's env,
+// minus what is the proxy's own (INHERIT_NOT); `${VAR}` is expanded in args, env and headers; a
+// relative cwd is relative to the config file.
 import path from 'node:path';
 import type { ServerConfig } from '../config.js';
 import { broadRootReason } from '../routing/policy.js';
@@ -16,6 +17,18 @@ export interface Launch {
   missing: string[];
 }
 
+/**
+ * Not passed on to a downstream unless its entry sets it: the HTTP front's bearer token (a
+ * downstream has no business holding the key to every tool), and what npm and npx set for the
+ * proxy's own run (`npm_config_*` pointing at the proxy's package or prefix breaks an
+ * npx-launched downstream).
+ */
+export const INHERIT_NOT = (name: string): boolean => name === 'ARTIFACT_WORKSPACE_TOKEN' || /^npm_/i.test(name) || name === 'INIT_CWD';
+
+export function inheritedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !INHERIT_NOT(k)));
+}
+
 export function launchSpec(entry: ServerConfig, env: NodeJS.ProcessEnv, baseDir: string): Launch {
   if ('url' in entry) {
     const headers = expandMap(entry.headers, env);
@@ -28,7 +41,7 @@ export function launchSpec(entry: ServerConfig, env: NodeJS.ProcessEnv, baseDir:
       kind: 'stdio',
       command: entry.command,
       args: args.value,
-      env: { ...env, ...extra.value },
+      env: { ...inheritedEnv(env), ...extra.value },
       cwd: entry.cwd !== undefined ? path.resolve(baseDir, entry.cwd) : undefined,
     },
     missing: [...new Set([...args.missing, ...extra.missing])],

@@ -21,7 +21,11 @@ import { LOGGER_NAME, datasetHint, routeResult } from './route-hook.js';
 export interface ProxyOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** How long the first tools/list waits for servers still starting, in ms (default 3000). */
+  /**
+   * How long the first tools/list waits for servers still starting, in ms (default 30000): long
+   * enough for an npx-launched server to start, so a host that calls a tool from its first list
+   * finds it. Servers that come up later are announced with tools/list_changed.
+   */
   firstListWaitMs?: number;
   /** Passed to each downstream (tests shorten the pauses). */
   downstream?: Pick<DownstreamOptions, 'maxFailures' | 'coolDownMs' | 'maxCallWaitMs' | 'graceMs'>;
@@ -137,7 +141,7 @@ export class McpProxy implements ToolSource, HostListener {
 
   /** Hosts that list once right after connecting should see the tools of servers still starting. */
   private waitFirst(): Promise<unknown> {
-    const ms = this.opts.firstListWaitMs ?? 3000;
+    const ms = this.opts.firstListWaitMs ?? 30_000;
     return (this.firstList ??= Promise.all(this.downstreams.map((d) => d.settled(ms))));
   }
 

@@ -18,7 +18,6 @@ export type SourceCheck =
   | { ok: true; real: string; stat: Stats; kind: 'file' | 'dir' }
   | { ok: false; reason: string };
 
-const caseInsensitive = (platform: NodeJS.Platform): boolean => platform === 'win32' || platform === 'darwin';
 
 export { isWithin };
 
@@ -36,9 +35,11 @@ export function broadRootReason(dir: string, homeDir: string, platform: NodeJS.P
 }
 
 // Home-relative secrets: credentials a tool result must never exfiltrate into a workspace.
-const HOME_SECRETS = ['.ssh', '.aws', '.gnupg', '.config/gcloud', '.kube', '.docker/config.json', '.netrc', '.npmrc', '.pypirc'];
+const HOME_SECRETS = ['.ssh', '.aws', '.gnupg', '.config/gcloud', '.azure', '.kube', '.docker/config.json', '.netrc', '.npmrc', '.pypirc', '.git-credentials', '.pgpass', '.config/gh/hosts.yml'];
 const SYSTEM_DENY = ['/proc', '/sys', '/dev'];
-const SECRET_EXT = ['.pem', '.key', '.p12', '.pfx'];
+const SECRET_EXT = ['.pem', '.key', '.p12', '.pfx', '.ppk', '.jks', '.keystore', '.kdbx'];
+// Credential files by name, wherever they are (a copy in a project folder is still a credential).
+const SECRET_NAMES = new Set(['.env', '.netrc', '.npmrc', '.pypirc', '.git-credentials', '.pgpass', 'credentials', 'credentials.json', 'application_default_credentials.json', 'service-account.json', 'service_account.json', 'keyfile.json']);
 
 /** Why a real path is on the built-in deny list, or null. Pure. */
 export function denyReason(realPath: string, homeDir: string, platform: NodeJS.Platform = process.platform): string | null {
@@ -46,16 +47,35 @@ export function denyReason(realPath: string, homeDir: string, platform: NodeJS.P
     if (isWithin(realPath, path.join(homeDir, s), platform)) return `denied: secret (~/${s})`;
   }
   if (platform !== 'win32') {
-    if (isWithin(realPath, '/etc/shadow', platform)) return 'denied: secret (/etc/shadow)';
+    if (isWithin(realPath, '/etc/shadow', platform) || isWithin(realPath, '/etc/gshadow', platform)) return 'denied: secret (/etc/shadow)';
     for (const s of SYSTEM_DENY) if (isWithin(realPath, s, platform)) return `denied: system path (${s})`;
   }
   const base = path.basename(realPath);
-  const lower = caseInsensitive(platform) ? base.toLowerCase() : base;
+  const lower = base.toLowerCase();
   if (lower === '.env' || lower.startsWith('.env.')) return 'denied: secret (.env)';
-  const ext = path.extname(lower).toLowerCase();
+  if (SECRET_NAMES.has(lower)) return `denied: secret (${lower})`;
+  const ext = path.extname(lower);
   if (SECRET_EXT.includes(ext)) return `denied: secret (*${ext})`;
-  // SSH private keys (id_rsa, id_ed25519, id_ecdsa_sk …) have no extension; `id_rsa.pub` is public.
-  if (/^id_[A-Za-z0-9_-]+$/.test(base)) return 'denied: secret (id_*)';
+  // SSH private keys (id_rsa, id_ed25519, id_ecdsa_sk, and copies like id_rsa.bak); `id_rsa.pub` is public.
+  if (/^id_[a-z0-9_-]+(\..*)?$/.test(lower) && !lower.endsWith('.pub')) return 'denied: secret (id_*)';
+  if (/^deploy[_-]?key/.test(lower) && !lower.endsWith('.pub')) return 'denied: secret (deploy key)';
+  // Kerberos ticket caches (krb5cc_1000).
+  if (lower.startsWith('krb5cc')) return 'denied: secret (krb5cc_*)';
+  if (/(service[-_]?account|\bsa[-_]key).*\.json$/.test(lower)) return 'denied: secret (service account key)';
+  return null;
+}
+
+/**
+ * Why the first bytes of a file say it is a credential whatever its name, or null. Pure. A
+ * renamed private key or cloud key file carries its own markers: PEM and OpenSSH private key
+ * armour, PuTTY key files, Google service-account JSON, AWS credential files.
+ */
+export function secretContentReason(head: Buffer): string | null {
+  const text = head.toString('latin1');
+  if (/-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/.test(text)) return 'denied: secret (a private key)';
+  if (text.startsWith('PuTTY-User-Key-File-')) return 'denied: secret (a PuTTY key)';
+  if (/"type"\s*:\s*"service_account"/.test(text) && /"private_key"\s*:/.test(text)) return 'denied: secret (a service account key)';
+  if (/^\s*aws_secret_access_key\s*=/m.test(text)) return 'denied: secret (AWS credentials)';
   return null;
 }
 

@@ -12,7 +12,7 @@ import { buildManifest, writeManifest } from '../workspace/manifest.js';
 import type { ManifestEntry, RouteMode, RunTarget, Skipped, Subdir, TargetSubdir } from '../workspace/types.js';
 import { normaliseType, subdirFor } from './classify.js';
 import { inlineBytes, inlineMime, inlineName, inlineSize } from './inline.js';
-import { checkSource, isWithin, pathSyntaxReason, policyReason, type SourcePolicy } from './policy.js';
+import { checkSource, isWithin, pathSyntaxReason, policyReason, secretContentReason, type SourcePolicy } from './policy.js';
 import { scanTree } from './tree.js';
 import type { Candidate } from './types.js';
 
@@ -107,13 +107,13 @@ class RoutingEvent {
       const before = this.bytesDone;
       const size = Number(chk.stat.size);
       const onBytes = this.req.onProgress && ((n: number) => this.req.onProgress!({ done: before + n, message: `copying ${name} (${mib(n)} of ${mib(size)} MiB)` }));
-      res = await store.putFile(chk.real, destDir, name, { mode, expect: chk.stat, admit, onBytes });
+      res = await store.putFile(chk.real, destDir, name, { mode, expect: chk.stat, admit, admitHead: secretContentReason, onBytes });
       this.bytesDone = before + res.bytes;
     } else {
       if (isWithin(runDir, chk.real)) return skip(abs, 'folder contains the workspace');
       const scan = await scanTree(chk.real, policy, { maxBytes: store.maxBytes });
       if (!scan.ok) return skip(abs, scan.reason);
-      res = await store.putTree(scan.tree, destDir, name, { mode, admit });
+      res = await store.putTree(scan.tree, destDir, name, { mode, admit, admitHead: secretContentReason });
     }
     if (res.sourceKept) this.deps.log.warn(`move of ${abs}: source kept (${res.sourceKept})`);
     const entry = this.entry(c.label, type, subdir, abs, res, res.sourceKept ? 'copy' : mode);

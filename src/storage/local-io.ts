@@ -7,7 +7,7 @@ import { constants as C, type Stats } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sizeCapReason, StoreRefusal, type ByteSource, type SourceAdmission } from './store.js';
+import { HEAD_BYTES, sizeCapReason, StoreRefusal, type ByteSource, type SourceAdmission } from './store.js';
 import { fdPath, openedPath, PINNED, type Folder } from './local-folder.js';
 
 export const TEMP_PREFIX = '.aw-tmp-';
@@ -281,7 +281,12 @@ export const sameInode = (a: Pick<Stats, 'dev' | 'ino'>, b: Pick<Stats, 'dev' | 
  * from the descriptor, so no later lookup can differ) must pass `admit`. A folder on the path
  * swapped for a symlink between the check and the open is caught here.
  */
-export async function openSource(src: string | Buffer, expect?: { dev: number; ino: number }, admit?: SourceAdmission): Promise<{ fh: FileHandle; st: Stats }> {
+export async function openSource(
+  src: string | Buffer,
+  expect?: { dev: number; ino: number },
+  admit?: SourceAdmission,
+  admitHead?: (head: Buffer) => string | null,
+): Promise<{ fh: FileHandle; st: Stats }> {
   let fh: FileHandle;
   try {
     fh = await fs.open(src, READ_FLAGS);
@@ -299,6 +304,12 @@ export async function openSource(src: string | Buffer, expect?: { dev: number; i
       const real = await openedPath(fh);
       const why = real === undefined ? 'changed since it was checked (no longer on disk)' : admit(real);
       if (why) throw new StoreRefusal(`changed since it was checked (${why})`);
+    }
+    if (admitHead) {
+      const head = Buffer.alloc(Math.min(HEAD_BYTES, st.size));
+      const { bytesRead } = head.length ? await fh.read(head, 0, head.length, 0) : { bytesRead: 0 };
+      const why = admitHead(head.subarray(0, bytesRead));
+      if (why) throw new StoreRefusal(why);
     }
     return { fh, st };
   } catch (e) {

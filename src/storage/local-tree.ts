@@ -90,7 +90,7 @@ export async function putTreeLocal(
   tree: TreeSource,
   dir: Folder,
   name: string,
-  o: { mode: 'copy' | 'move'; maxBytes: number; admit?: SourceAdmission },
+  o: { mode: 'copy' | 'move'; maxBytes: number; admit?: SourceAdmission; admitHead?: (head: Buffer) => string | null },
 ): Promise<TreeStored> {
   if (tree.bytes > o.maxBytes) throw new StoreRefusal(sizeCapReason(o.maxBytes));
   const tmp = tempName();
@@ -109,7 +109,7 @@ export async function putTreeLocal(
       for (const f of tree.files) {
         const rel = names.map(f.rel);
         const parent = await parents.get(rel.slice(0, -1));
-        const h = await copyMember(f, parent, rel[rel.length - 1]!, o.maxBytes - bytes, o.maxBytes, o.admit);
+        const h = await copyMember(f, parent, rel[rel.length - 1]!, o.maxBytes - bytes, o.maxBytes, o.admit, o.admitHead);
         bytes += h.bytes;
         lines.push({ rel: rel.join('/'), sha256: h.sha256 });
       }
@@ -159,8 +159,15 @@ async function digestOf(dir: Folder, name: string): Promise<(Digest & { files: n
 }
 
 /** Copies one member, refusing a file that is no longer the one the policy scanned, or that now resolves where the policy forbids. */
-async function copyMember(f: TreeFile, parent: Folder, name: string, budget: number, cap: number, admit?: SourceAdmission): Promise<Digest> {
-  const { fh } = await openSource(f.src, f, admit);
+async function copyMember(f: TreeFile, parent: Folder, name: string, budget: number, cap: number, admit?: SourceAdmission, admitHead?: (head: Buffer) => string | null): Promise<Digest> {
+  let fh;
+  try {
+    ({ fh } = await openSource(f.src, f, admit, admitHead));
+  } catch (e) {
+    // One member refused refuses the folder; the reason names the member.
+    if (e instanceof StoreRefusal) throw new StoreRefusal(`folder member ${f.rel.join('/')}: ${e.message}`);
+    throw e;
+  }
   try {
     return await cloneOrCopy(fh, await createExclusive(parent.at(name)), budget, cap);
   } finally {

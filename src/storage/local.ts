@@ -163,7 +163,7 @@ export class LocalStore implements WorkspaceStore {
     const max = opts.maxBytes ?? this.maxBytes;
     const safe = sanitiseName(name);
     return within(this.top.walk(checkKey(dir)), async (f) => {
-      const { fh, st } = await openSource(src, opts.expect, opts.admit);
+      const { fh, st } = await openSource(src, opts.expect, opts.admit, opts.admitHead);
       try {
         // Counted at its apparent size: a sparse file is stored (and takes disk) whole.
         if (st.size > max) throw new StoreRefusal(sizeCapReason(max));
@@ -193,7 +193,7 @@ export class LocalStore implements WorkspaceStore {
 
   async putTree(tree: TreeSource, dir: Key, name: string, opts: PutOptions = {}): Promise<TreeResult> {
     return within(this.top.walk(checkKey(dir)), async (f) => {
-      const r = await putTreeLocal(tree, f, sanitiseName(name), { mode: opts.mode ?? 'copy', maxBytes: opts.maxBytes ?? this.maxBytes, admit: opts.admit });
+      const r = await putTreeLocal(tree, f, sanitiseName(name), { mode: opts.mode ?? 'copy', maxBytes: opts.maxBytes ?? this.maxBytes, admit: opts.admit, admitHead: opts.admitHead });
       const key = [...dir, r.name];
       return { dst: this.locate(key), key, bytes: r.bytes, files: r.files, sha256: r.sha256, deduplicated: r.deduplicated, ...(r.sourceKept && { sourceKept: r.sourceKept }) };
     });

@@ -34,13 +34,15 @@ export function truncateUtf8(s: string, max: number): string {
 
 /**
  * One safe path segment: no separators, NUL or control characters, no replacement characters
- * (a non-UTF-8 name decoded by Node), no leading dot (no hidden files, `.` or `..`, nor a
- * name that looks like our own temp files), at most MAX_NAME_BYTES, keeping the extension.
+ * (a non-UTF-8 name decoded by Node), no invisible format characters (a right-to-left override
+ * makes `report\u202Efdp.exe` read as `reportexe.pdf`; zero-width ones make two names look
+ * alike), no leading dot (no hidden files, `.` or `..`, nor a name that looks like our own temp
+ * files), at most MAX_NAME_BYTES, keeping the extension.
  */
 export function sanitiseName(raw: string, fallback = 'artifact'): string {
   let s = raw.normalize('NFC');
   // eslint-disable-next-line no-control-regex
-  s = s.replace(/[\u0000-\u001f\u007f-\u009f/\\:*?"<>|\ufffd]/g, '_');
+  s = s.replace(/[\u0000-\u001f\u007f-\u009f/\\:*?"<>|\ufffd]|\p{Cf}/gu, '_');
   s = s.replace(/^[.\s]+/, (m) => '_'.repeat(Math.min(m.length, 3)));
   s = s.replace(/[.\s]+$/, ''); // Windows drops trailing dots and spaces; make that explicit.
   if (s === '' || /^_+$/.test(s)) s = fallback; // Nothing left that names anything.

@@ -31,6 +31,8 @@ export interface PutOptions {
   expect?: { dev: number; ino: number };
   /** Checked on the real path of every source file the store opens (a file, or each member of a folder). */
   admit?: SourceAdmission;
+  /** Checked on the first bytes (up to HEAD_BYTES) of every source file before any is stored: null, or why not. */
+  admitHead?: (head: Buffer) => string | null;
   /** Told the running total of bytes stored so far (a long copy's progress). */
   onBytes?: (done: number) => void;
 }
@@ -79,6 +81,9 @@ export interface TreeSource {
   dirs: TreeDir[];
   bytes: number;
 }
+
+/** How much of each source file `admitHead` sees. */
+export const HEAD_BYTES = 64 * 1024;
 
 export type ByteSource = Buffer | Readable | Iterable<Buffer> | AsyncIterable<Buffer | Uint8Array>;
 

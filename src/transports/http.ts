@@ -15,6 +15,10 @@ import { hostAllowed, originAllowed } from './http-guard.js';
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 export const DEFAULT_MAX_BODY = 256 * 1024 ** 2;
 export const DEFAULT_MAX_SESSIONS = 1000;
+/** All request bodies being received at once, together: many large bodies must not exhaust memory. */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 512 * 1024 ** 2;
+/** A request outside any session can only be `initialize`, which is small. */
+export const MAX_SESSIONLESS_BODY = 1024 ** 2;
 
 export interface HttpFrontOptions {
   host: string;
@@ -26,6 +30,8 @@ export interface HttpFrontOptions {
   allowedOrigins?: string[];
   idleTimeoutMs?: number;
   maxBodyBytes?: number;
+  /** Bytes of request bodies being received at once, over all requests (default 512 MiB); past it, 503. */
+  maxInflightBytes?: number;
   /** Open MCP sessions at most (default 1000); a new one past that gets 503. */
   maxSessions?: number;
   /** A new MCP server for a new MCP session; `close` frees what it holds; `fast` is the proxy's pass-through lane. */
@@ -55,6 +61,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
   const sessions = new Map<string, Session>();
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const budget = new BodyBudget(opts.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES);
   const maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
   const tokenDigest = opts.token ? digest(opts.token) : undefined;
   let port = opts.port;
@@ -84,14 +91,18 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       if (!m || !timingSafeEqual(digest(m[1]!.trim()), tokenDigest)) return reject(res, 401, 'unauthorized: a bearer token is required', { 'www-authenticate': 'Bearer' });
     }
 
-    let raw: Buffer | undefined;
-    if (req.method === 'POST') {
-      const got = await readBody(req, maxBody);
-      if (got === 'too-large') return reject(res, 413, `request body larger than ${maxBody} bytes`);
-      raw = got;
-    }
     const sid = req.headers['mcp-session-id'];
     const id = Array.isArray(sid) ? sid[0] : sid;
+    let raw: Buffer | undefined;
+    if (req.method === 'POST') {
+      const limit = id ? maxBody : Math.min(maxBody, MAX_SESSIONLESS_BODY);
+      const got = await readBody(req, limit, budget);
+      if (got === 'too-large') return reject(res, 413, id ? `request body larger than ${limit} bytes` : `request body larger than ${limit} bytes outside a session: send initialize first`);
+      if (got === 'busy') return reject(res, 503, 'too many large requests at once; retry shortly', { 'retry-after': '1' });
+      // Held against the budget until the request is answered: its parse and its handling live that long.
+      res.once('close', () => budget.give(got.length));
+      raw = got;
+    }
     const s = id ? sessions.get(id) : undefined;
     if (id && !s) return reject(res, 404, 'session not found (it may have expired): start a new one');
     if (s) {
@@ -189,17 +200,56 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
   };
 }
 
-function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+/** Bytes of request bodies held at once, over every request being received. */
+class BodyBudget {
+  private used = 0;
+  constructor(private readonly max: number) {}
+  take(n: number): boolean {
+    if (this.used + n > this.max) return false;
+    this.used += n;
+    return true;
+  }
+  give(n: number): void {
+    this.used -= n;
+  }
+}
+
+/**
+ * The body, 'too-large' past `max`, or 'busy' when the bodies held at once would pass the budget.
+ * A body returned is still counted against the budget: the caller gives it back when done with it.
+ */
+function readBody(req: http.IncomingMessage, max: number, budget: BodyBudget): Promise<Buffer | 'too-large' | 'busy'> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      req.resume();
+      return resolve('too-large');
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
+    let failed: 'too-large' | 'busy' | undefined;
+    const release = () => budget.give(size);
     req.on('data', (c: Buffer) => {
+      if (failed) return;
+      if (size + c.length > max) failed = 'too-large';
+      else if (!budget.take(c.length)) failed = 'busy';
+      if (failed) {
+        // What was held goes back at once; the rest of the body is read and dropped.
+        release();
+        size = 0;
+        chunks.length = 0;
+        return;
+      }
       size += c.length;
-      if (size > max) over = true;
-      if (!over) chunks.push(c);
+      chunks.push(c);
     });
-    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => {
+      if (failed) return resolve(failed);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    req.on('error', (e) => {
+      release();
+      reject(e);
+    });
   });
 }

@@ -5,6 +5,8 @@ const MAX_SLUG = 64;
 // Extensions a data file carries, possibly under a compression suffix (`tips.csv.gz` → `tips`).
 const DATA_EXT = /\.(csv|tsv|txt|json|jsonl|parquet|feather|xlsx|xls|arrow|orc|avro|pkl|h5)$/i;
 const COMPRESSION_EXT = /\.(gz|bz2|xz|zst|zip)$/i;
+// Windows device names: a folder cannot carry one, whatever follows it.
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
 
 /**
  * The slug of a dataset name or a file path: the file's stem, upload prefixes stripped,
@@ -27,6 +29,8 @@ export function datasetSlug(nameOrPath: string): string {
     .replace(/^[_-]+|[_-]+$/g, '')
     .slice(0, MAX_SLUG)
     .replace(/[_-]+$/g, '');
+  // Windows refuses these names for a folder whatever follows them; a workspace may be copied there.
+  if (RESERVED.test(s)) s = `${s}_dataset`;
   return s || 'default';
 }
 

@@ -67,6 +67,38 @@ describe('artifact-workspace CLI', () => {
     expect(cli(['verify', 'tips/../../etc', '--root', root], cwd).stderr).toMatch(/not a run id/);
   });
 
+  it('verify catches a changed byte that keeps the size', async () => {
+    const { root, runs, cwd } = await populated();
+    const plot = path.join(root, 'tips', runs[0]!, 'plots', 'hist.png');
+    const bytes = await fs.readFile(plot);
+    bytes[0] = bytes[0]! ^ 1;
+    await fs.writeFile(plot, bytes);
+    const bad = cli(['verify', '--root', root, '--json'], cwd);
+    expect(bad.status).toBe(1);
+    expect(JSON.parse(bad.stdout).problems).toEqual([{ dst: plot, problem: 'drifted', detail: expect.stringMatching(/^sha256 [0-9a-f]{12}… \(5 B\), manifest says [0-9a-f]{12}… \(5 B\)$/) }]);
+  });
+
+  it('verify reports torn and ill-typed manifests (and checks every other run), and an unknown target fails', async () => {
+    const { root, runs, cwd } = await populated();
+    const manifests = path.join(root, 'tips', runs[0]!, 'manifests');
+    const [good] = await fs.readdir(manifests);
+    const m = JSON.parse(await fs.readFile(path.join(manifests, good!), 'utf8'));
+    await fs.writeFile(path.join(manifests, 'manifest_20990101_000000_000.json'), JSON.stringify({ ...m, entries: [null] }));
+    await fs.writeFile(path.join(manifests, 'manifest_20990101_000000_001.json'), '{"schema":1,"entr');
+    const r = cli(['verify', '--root', root, '--json'], cwd);
+    expect(r.status).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.checked).toBe(4);
+    expect(out.problems.map((p: { problem: string; detail: string }) => [p.problem, p.detail])).toEqual([
+      ['manifest', expect.stringMatching(/^entries\[0\] is not a manifest entry/)],
+      ['manifest', expect.stringMatching(/not valid JSON/)],
+    ]);
+    // get_workspace_info over the same run still answers, with only well-formed entries.
+    expect(cli(['info', `tips/${runs[0]}`, '--root', root, '--json'], cwd).status).toBe(0);
+    expect(cli(['verify', 'nope', '--root', root], cwd)).toMatchObject({ status: 1, stderr: expect.stringMatching(/no runs for dataset "nope"/) });
+    expect(cli(['verify', 'tips/20200101_000000', '--root', root], cwd)).toMatchObject({ status: 1, stderr: expect.stringMatching(/no run 20200101_000000/) });
+  });
+
   it('prune --keep 1: dry run removes nothing; the real run keeps the newest and never latest', async () => {
     const { root, runs, cwd } = await populated();
     // Point latest at the OLDER run: prune must keep it even though it is not among the newest 1.

@@ -4,7 +4,6 @@
 // be the server's own with only the id changed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -12,6 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { CallToolResultSchema, CreateMessageRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { onCleanup, sc, tempDir } from '../helpers.js';
 import { FIXTURE, fixtureEntry } from '../proxy/harness.js';
+import { rawSession } from './raw-session.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -45,49 +45,6 @@ async function both(extra: Record<string, unknown> = {}) {
   fs.mkdirSync(path.join(base, 'out'));
   const [direct, proxy] = await Promise.all([connect('direct', base), connect('proxy', base, extra)]);
   return { base, direct, proxy };
-}
-
-/** Writes raw JSON-RPC lines to a child and collects its stdout lines. */
-async function rawSession(cmd: string[], cwd: string) {
-  const child = spawn(process.execPath, cmd, { cwd, stdio: ['pipe', 'pipe', 'ignore'] });
-  onCleanup(() => child.kill('SIGKILL'));
-  const lines: string[] = [];
-  let buf = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let i = buf.indexOf('\n'); i !== -1; i = buf.indexOf('\n')) {
-      lines.push(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  });
-  const sendLine = (s: string) => child.stdin.write(`${s}\n`);
-  const send = (o: object) => sendLine(JSON.stringify(o));
-  /** The raw answer line to `id`, or undefined after `ms`. */
-  const answerLine = async (id: number, ms = 10_000) => {
-    for (let t = 0; t < ms; t += 25) {
-      const hit = lines.find((l) => {
-        const m = JSON.parse(l);
-        return m.id === id && !('method' in m);
-      });
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return undefined;
-  };
-  const waitId = async (id: number) => (await answerLine(id)) ?? Promise.reject(new Error(`no answer to ${id}`));
-  const answer = async (id: number, ms?: number) => {
-    const l = await answerLine(id, ms);
-    return l === undefined ? undefined : JSON.parse(l);
-  };
-  /** Every line up to and including the answer to `id`. */
-  const upTo = async (id: number) => {
-    const a = await waitId(id);
-    return lines.slice(0, lines.indexOf(a) + 1);
-  };
-  send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-  await waitId(1);
-  send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  return { send, sendLine, waitId, answer, upTo };
 }
 
 describe('the pass-through lane agrees with a direct call', () => {
@@ -199,6 +156,26 @@ describe('allowlisted tools on the lane', () => {
     const meta = res._meta?.['artifact-workspace/routed'] as { entries: { dst: string }[] };
     expect(meta.entries.map((e) => path.relative(path.join(base, 'ws'), e.dst).split(path.sep).slice(0, 1))).toEqual([['iris'], ['iris'], ['iris']]);
     await expect.poll(() => logs).toEqual([expect.stringMatching(/^routed 3 files to iris\/\d{8}_\d{6}/)]);
+  });
+
+  it('an off-list tool whose result names a real file crosses byte for byte and files nothing', async () => {
+    const base = await tempDir('aw-fast-raw-');
+    const RAW = fileURLToPath(new URL('../fixtures/raw-server.mjs', import.meta.url));
+    const png = path.join(base, 'made.png');
+    fs.writeFileSync(png, 'a real plot');
+    const config = path.join(base, 'raw.config.json');
+    // `mirror` is off the allowlist; `echo` is on it, so routing is live in this proxy.
+    fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, routing: { tools: ['echo'] }, mcpServers: { raw: { command: process.execPath, args: [RAW] } } }));
+    const d = await rawSession([RAW], base);
+    const p = await rawSession([CLI, 'serve', '--config', config], base);
+    p.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    await p.waitId(2);
+    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'mirror', arguments: { plot_path: png, artifacts: [{ path: png, type: 'plot' }] } } };
+    d.send(call);
+    p.send(call);
+    expect(await p.waitId(7)).toBe(await d.waitId(7));
+    const stored = fs.existsSync(path.join(base, 'ws')) ? fs.readdirSync(path.join(base, 'ws'), { recursive: true }).map(String) : [];
+    expect(stored.filter((f) => f.endsWith('.png') || f.includes('manifest_'))).toEqual([]);
   });
 
   it('an allowlisted answer with nothing to route crosses as the server wrote it', async () => {

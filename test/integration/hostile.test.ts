@@ -177,6 +177,40 @@ const CASES: Case[] = [
     make: async (c) => { await fs.symlink(c.outside, path.join(c.src, 'ld')); return one(path.join(c.src, 'ld', 'o.csv')); },
     skip: [OUT],
   },
+  // Credentials the deny list knows by name, wherever they lie, and by their own markers whatever their name.
+  { name: 'a .git-credentials in a project folder', make: async (c) => one(await put(path.join(c.src, 'proj', '.git-credentials'), 'https://u:t@h')), skip: [/^denied: secret \(\.git-credentials\)$/] },
+  { name: 'a PuTTY key (*.ppk)', make: async (c) => one(await put(path.join(c.src, 'server.ppk'))), skip: [/^denied: secret \(\*\.ppk\)$/] },
+  { name: 'an id_rsa.bak copy', make: async (c) => one(await put(path.join(c.src, 'id_rsa.bak'))), skip: [/^denied: secret \(id_\*\)$/] },
+  { name: 'a deploy_key', make: async (c) => one(await put(path.join(c.src, 'deploy_key'))), skip: [/^denied: secret \(deploy key\)$/] },
+  { name: 'a Kerberos ticket cache', make: async (c) => one(await put(path.join(c.src, 'krb5cc_1000'))), skip: [/^denied: secret \(krb5cc_\*\)$/] },
+  { name: 'a private key renamed plot.png', make: async (c) => one(await put(path.join(c.src, 'plot.png'), '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n')), skip: [/^denied: secret \(a private key\)$/] },
+  {
+    name: 'a service-account key renamed metrics.json',
+    make: async (c) => one(await put(path.join(c.src, 'metrics.json'), JSON.stringify({ type: 'service_account', project_id: 'p', private_key: 'k' }))),
+    skip: [/^denied: secret \(a service account key\)$/],
+  },
+  {
+    name: 'a folder artifact holding a renamed private key',
+    make: async (c) => { await put(path.join(c.src, 'model', 'w.bin'), 'w'); await put(path.join(c.src, 'model', 'notes.txt'), '-----BEGIN RSA PRIVATE KEY-----'); return one(path.join(c.src, 'model')); },
+    skip: [/^folder member notes\.txt: denied: secret \(a private key\)$/],
+  },
+  {
+    // Counted at its apparent size: storing it takes that much real disk, so the cap applies to it.
+    name: 'a sparse file whose apparent size is over the cap',
+    make: async (c) => { const f = path.join(c.src, 'sparse.bin'); await fs.writeFile(f, ''); await fs.truncate(f, CAP * 1024); return one(f); },
+    skip: [/^larger than the size cap \(1048576 bytes\)$/],
+  },
+  {
+    name: 'another run\'s artifact in move mode is copied, never moved out of its run',
+    mode: 'move',
+    make: async (c) => one(await put(path.join(c.tmp, 'ws', 'iris', '20250101_000000', 'models', 'm.pkl'), 'model of another run')),
+    skip: [],
+    routed: 1,
+    check: async (out, c) => {
+      expect(out.routed[0]!.mode).toBe('copy');
+      expect(await fs.readFile(path.join(c.tmp, 'ws', 'iris', '20250101_000000', 'models', 'm.pkl'), 'utf8')).toBe('model of another run');
+    },
+  },
   { name: 'a Windows-style path on POSIX', make: async (c) => ({ candidates: [p('C:\\Windows\\win.ini')], baseDir: c.src }), skip: [/^does not exist$/] },
 ];
 

@@ -11,6 +11,12 @@ describe('launchSpec', () => {
       missing: ['MISSING'],
     });
   });
+  it('stdio: never the bearer token, nor npm\'s variables for the proxy\'s own run, unless the entry sets them', () => {
+    const env = { PATH: '/bin', ARTIFACT_WORKSPACE_TOKEN: 's3cret', npm_config_prefix: '/tmp/npx', npm_package_name: 'artifact-workspace-mcp', NPM_CONFIG_CACHE: '/c', INIT_CWD: '/x', HOME: '/h' };
+    expect(launchSpec({ command: 'node' }, env, '/cfg').spec).toMatchObject({ env: { PATH: '/bin', HOME: '/h' } });
+    expect(Object.keys((launchSpec({ command: 'node' }, env, '/cfg').spec as { env: object }).env).sort()).toEqual(['HOME', 'PATH']);
+    expect(launchSpec({ command: 'node', env: { ARTIFACT_WORKSPACE_TOKEN: '${ARTIFACT_WORKSPACE_TOKEN}' } }, env, '/cfg').spec).toMatchObject({ env: { ARTIFACT_WORKSPACE_TOKEN: 's3cret' } });
+  });
   it('http: headers expanded', () => {
     expect(launchSpec({ type: 'http', url: 'http://h/mcp', headers: { Authorization: 'Bearer ${T}' } }, { T: 'x' }, '/cfg')).toEqual({
       spec: { kind: 'http', url: 'http://h/mcp', headers: { Authorization: 'Bearer x' } },

@@ -2,7 +2,7 @@
 // gain links and _meta; everything else is forwarded untouched; routing never breaks a call.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ResourceLink } from '@modelcontextprotocol/sdk/types.js';
 import { snapshot, tempDir } from '../helpers.js';
@@ -51,6 +51,29 @@ describe('routing hook', () => {
     const d = await direct.call('files');
     expect(res.content.slice(1)).toEqual(d.content.slice(1));
     expect(await snapshot(h.ctx.workspaces.root)).toEqual(before);
+  });
+
+  it.each([
+    ['a plot_path', (f: string) => ({ plot_path: f })],
+    ['an artifacts list', (f: string) => ({ artifacts: [{ path: f, type: 'plot', label: 'p' }] })],
+    ['paths nested deep', (f: string) => ({ a: { b: { c: { model_path: f, plot_paths: [f] } } } })],
+    ['a file:// URI', (f: string) => ({ report_path: pathToFileURL(f).href })],
+    ['JSON text naming a path', (f: string) => ({ text: JSON.stringify({ plot_path: f }) })],
+  ])('off the allowlist, a result naming a real file through %s is the direct result, and nothing is written', async (_shape, args) => {
+    const base = await tempDir('aw-offlist-');
+    const png = path.join(base, 'made.png');
+    fs.writeFileSync(png, 'a real plot');
+    const RAW = fileURLToPath(new URL('../fixtures/raw-server.mjs', import.meta.url));
+    const entry = { command: process.execPath, args: [RAW], cwd: base };
+    // `mirror` is off the list; `echo` keeps routing live.
+    const h = await startProxy({ routing: { sourceRoots: [base], tools: ['echo'] }, mcpServers: { raw: entry } });
+    const direct = await startDirect(entry);
+    await h.client.listTools();
+    const before = await snapshot(h.ctx.workspaces.root);
+    const a = args(png);
+    expect(await h.call('mirror', a)).toEqual(await direct.call('mirror', a));
+    expect(await snapshot(h.ctx.workspaces.root)).toEqual(before);
+    expect(fs.readFileSync(png, 'utf8')).toBe('a real plot');
   });
 
   it('an isError result is not routed', async () => {

@@ -128,6 +128,23 @@ describe('standalone tools over a real MCP client', () => {
   });
 });
 
+describe('get_workspace_info over bad manifests', () => {
+  it('answers with only well-formed entries, so schema-checking clients accept it', async () => {
+    const h = await startInMemory();
+    const ws = sc(await h.call('ensure_workspace', { dataset: 'tips' }));
+    const src = path.join(await tempDir(), 'x.png');
+    await fs.writeFile(src, 'png');
+    const out = sc(await h.call('route_artifacts', { paths: [src] }));
+    const good = JSON.parse(await fs.readFile(out.manifest, 'utf8'));
+    await fs.writeFile(path.join(ws.subdirs.manifests, 'manifest_20990101_000000_000.json'), JSON.stringify({ ...good, entries: [null, 7, { ...good.entries[0], bytes: 'many' }, good.entries[0]] }));
+    await fs.writeFile(path.join(ws.subdirs.manifests, 'manifest_20990101_000000_001.json'), '{"schema":1,"ent');
+    // callTool validates structuredContent against the advertised outputSchema.
+    const info = await h.client.callTool({ name: 'get_workspace_info', arguments: {} });
+    expect(info.isError).toBeFalsy();
+    expect((info.structuredContent as { recent: unknown[] }).recent).toEqual([good.entries[0], good.entries[0]]);
+  });
+});
+
 describe('a run folder swapped for a symlink after the session opened it', () => {
   it.each(['dataset', 'run', 'subfolder'])('refuses to write through a %s symlink', async (which) => {
     const h = await startInMemory();

@@ -123,5 +123,9 @@ describe('workspace resources through a real client', () => {
     await expect.poll(() => changed.length).toBeGreaterThan(0);
     await expect.poll(() => updated).toEqual([plotsUri]);
     await expect(h.client.readResource({ uri: 'file:///etc/passwd' })).rejects.toThrow(/Resource not found/);
+    // A subscription nobody can keep is refused, not silently accepted.
+    for (const uri of ['file:///etc/passwd', 'https://example.com/x', 'nope://a']) {
+      await expect(h.client.subscribeResource({ uri })).rejects.toMatchObject({ code: -32002 });
+    }
   });
 });

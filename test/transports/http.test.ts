@@ -31,7 +31,7 @@ function raw(port: number, headers: Record<string, string>, body = '{}', method 
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path: '/mcp', method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      res.once('end', () => resolve(res.statusCode ?? 0));
     });
     req.on('error', reject);
     req.end(body);
@@ -52,6 +52,22 @@ describe('Streamable HTTP front', () => {
     expect(f.sessionCount()).toBe(2);
     await a.transport.terminateSession();
     expect(f.sessionCount()).toBe(1);
+  });
+
+  it('bounds bodies: 1 MiB outside a session, and all bodies held at once together', async () => {
+    const f = await front({ maxInflightBytes: 4 * 1024 * 1024 });
+    // Outside a session only initialize is possible, and it is small: a big body is refused early.
+    expect(await raw(f.port, {}, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { pad: 'x'.repeat(2 * 1024 * 1024) } }))).toBe(413);
+    const { transport } = await client(f.url);
+    const sid = transport.sessionId!;
+    const big = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'route_artifacts', arguments: { result: { note: 'x'.repeat(3 * 1024 * 1024) } } } });
+    const h = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+    // Three 3 MiB bodies at once against a 4 MiB budget: at least one must wait its turn (503).
+    const statuses = await Promise.all([1, 2, 3].map((i) => raw(f.port, h, big(10 + i))));
+    expect(statuses).toContain(503);
+    expect(statuses).toContain(200);
+    // The budget comes back once answered.
+    expect(await raw(f.port, h, big(20))).toBe(200);
   });
 
   it('takes requests far larger than 100 kB', async () => {

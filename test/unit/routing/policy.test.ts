@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkSource, createSourcePolicy, denyReason, isWithin, type SourcePolicy } from '../../../src/routing/policy.js';
+import { checkSource, createSourcePolicy, denyReason, isWithin, secretContentReason, type SourcePolicy } from '../../../src/routing/policy.js';
 import { scanTree } from '../../../src/routing/tree.js';
 
 describe('isWithin (pure)', () => {
@@ -71,16 +71,50 @@ describe('denyReason (pure)', () => {
     ['/proc/self/environ', 'denied: system path (/proc)'],
     ['/sys/kernel', 'denied: system path (/sys)'],
     ['/dev/zero', 'denied: system path (/dev)'],
+    ['/home/u/.git-credentials', 'denied: secret (~/.git-credentials)'],
+    ['/srv/proj/.git-credentials', 'denied: secret (.git-credentials)'],
+    ['/srv/proj/.npmrc', 'denied: secret (.npmrc)'],
+    ['/tmp/x/server.ppk', 'denied: secret (*.ppk)'],
+    ['/tmp/x/id_rsa.bak', 'denied: secret (id_*)'],
+    ['/tmp/x/id_ed25519.old', 'denied: secret (id_*)'],
+    ['/tmp/x/deploy_key', 'denied: secret (deploy key)'],
+    ['/tmp/x/deploy-key-prod', 'denied: secret (deploy key)'],
+    ['/tmp/krb5cc_1000', 'denied: secret (krb5cc_*)'],
+    ['/tmp/x/my-project-service-account.json', 'denied: secret (service account key)'],
+    ['/tmp/x/application_default_credentials.json', 'denied: secret (application_default_credentials.json)'],
+    ['/tmp/x/credentials.json', 'denied: secret (credentials.json)'],
+    ['/home/u/.pgpass', 'denied: secret (~/.pgpass)'],
+    ['/etc/gshadow', 'denied: secret (/etc/shadow)'],
   ])('%s → %s', (p, reason) => {
     expect(denyReason(p, home, 'linux')).toBe(reason);
   });
 
-  it.each(['/home/u/.sshd/x', '/home/u/.docker/other.json', '/tmp/x/.environment', '/tmp/x/env', '/tmp/x/id_rsa.pub', '/tmp/x/id_counts.csv', '/tmp/x/keys.csv', '/devices/x', '/home/u/project/a.png'])(
+  it.each(['/home/u/.sshd/x', '/home/u/.docker/other.json', '/tmp/x/.environment', '/tmp/x/env', '/tmp/x/id_rsa.pub', '/tmp/x/deploy_key.pub', '/tmp/x/keys.csv', '/devices/x', '/home/u/project/a.png', '/tmp/x/metrics.json', '/tmp/x/account_stats.json'])(
     '%s is allowed',
     (p) => {
       expect(denyReason(p, home, 'linux')).toBeNull();
     },
   );
+});
+
+describe('secretContentReason (pure): credentials by their own markers, whatever the name', () => {
+  it.each([
+    ['-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn…', 'denied: secret (a private key)'],
+    ['junk\n-----BEGIN RSA PRIVATE KEY-----\nMIIE', 'denied: secret (a private key)'],
+    ['-----BEGIN EC PRIVATE KEY-----', 'denied: secret (a private key)'],
+    ['-----BEGIN PRIVATE KEY-----', 'denied: secret (a private key)'],
+    ['-----BEGIN ENCRYPTED PRIVATE KEY-----', 'denied: secret (a private key)'],
+    ['PuTTY-User-Key-File-3: ssh-ed25519\n', 'denied: secret (a PuTTY key)'],
+    ['{\n  "type": "service_account",\n  "project_id": "p",\n  "private_key_id": "1",\n  "private_key": "-----BEGIN', 'denied: secret (a service account key)'],
+    ['{"type":"service_account","private_key":"x"}', 'denied: secret (a service account key)'],
+    ['[default]\naws_access_key_id = AKIA…\naws_secret_access_key = abc\n', 'denied: secret (AWS credentials)'],
+  ])('%j → %s', (head, reason) => {
+    expect(secretContentReason(Buffer.from(head))).toBe(reason);
+  });
+
+  it.each(['-----BEGIN CERTIFICATE-----', '-----BEGIN PUBLIC KEY-----', 'ssh-ed25519 AAAAC3 user@host', '{"type":"service_account"}', '\x89PNG\r\n', 'a,b\n1,2\n'])('%j is not a secret', (head) => {
+    expect(secretContentReason(Buffer.from(head))).toBeNull();
+  });
 });
 
 describe('checkSource and scanTree (real fs)', () => {

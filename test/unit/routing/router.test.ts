@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -117,6 +118,44 @@ describe('routeCandidates', () => {
       expect(out.skipped).toEqual([{ src: inside, reason: 'already in workspace' }]);
     }
     expect(await fs.readdir(run.subdirs.plots)).toEqual(['done.png']);
+  });
+
+  it('a FIFO with a writer waiting behind it is never read: the call returns and stores nothing', async () => {
+    const fifo = path.join(tmp, 'src', 'stream.csv');
+    execFileSync('mkfifo', [fifo]);
+    // Something is ready to write into it: a reader that opened it would get these bytes.
+    const writer = spawn('sh', ['-c', `printf 'SECRET FROM THE PIPE' > '${fifo}'`]);
+    cleanups.push(async () => void writer.kill('SIGKILL'));
+    for (const mode of ['copy', 'move'] as const) {
+      const out = await route({ candidates: [pathC(fifo, { explicit: true })], mode });
+      expect(out.routed).toEqual([]);
+      expect(out.skipped).toHaveLength(1);
+    }
+    const stored = await fs.readdir(run.runDir, { recursive: true });
+    for (const f of stored) {
+      const full = path.join(run.runDir, String(f));
+      if ((await fs.stat(full)).isFile() && !String(f).startsWith('manifests')) expect(await fs.readFile(full, 'utf8')).not.toContain('SECRET');
+    }
+    expect(stored.filter((f) => !String(f).startsWith('manifests') && String(f).includes('.'))).toEqual([]);
+  });
+
+  it('move of a file onto itself keeps it, whichever way it is named', async () => {
+    const inside = path.join(run.subdirs.models, 'm.pkl');
+    await fs.writeFile(inside, 'the only copy');
+    const alias = path.join(tmp, 'src', 'alias.pkl');
+    await fs.symlink(inside, alias);
+    const hard = path.join(tmp, 'src', 'hard.pkl');
+    await fs.link(inside, hard);
+    for (const named of [inside, `${run.subdirs.models}/../models/m.pkl`, alias]) {
+      const out = await route({ candidates: [pathC(named, { explicit: true })], mode: 'move' });
+      expect(out.routed, named).toEqual([]);
+      expect(out.skipped[0]?.reason, named).toBe('already in workspace');
+    }
+    // A hard link elsewhere is another name of the same file: moving it must not lose the bytes.
+    const out = await route({ candidates: [pathC(hard, { explicit: true, type: 'model' })], mode: 'move' });
+    expect(out.routed).toMatchObject([{ dst: path.join(run.subdirs.models, 'hard.pkl'), mode: 'move' }]);
+    expect(await fs.readFile(inside, 'utf8')).toBe('the only copy');
+    expect(await fs.readFile(out.routed[0]!.dst, 'utf8')).toBe('the only copy');
   });
 
   it('moves in move mode and records the mode; a named-twice file is routed once', async () => {

@@ -19,6 +19,11 @@ describe('sanitiseName', () => {
     ['con', '_con'],
     ['a:b*c?.md', 'a_b_c_.md'],
     ['café.csv', 'café.csv'],
+    // A right-to-left override makes this read "reportexe.pdf"; zero-width and other invisible
+    // format characters let two names look alike.
+    ['report\u202Efdp.exe', 'report_fdp.exe'],
+    ['a\u200Bb\u200Dc\uFEFF.png', 'a_b_c_.png'],
+    ['\u2066x\u2069.csv', '_x_.csv'],
   ])('%j → %j', (raw, want) => {
     expect(sanitiseName(raw)).toBe(want);
   });

@@ -23,6 +23,12 @@ describe('datasetSlug', () => {
     ['x\u0000y.csv', 'x_y'],
     ['my-data_v2.csv', 'my-data_v2'],
     ['2024', '2024'],
+    // Windows device names cannot name a folder: a workspace copied there must still open.
+    ['con', 'con_dataset'],
+    ['NUL.csv', 'nul_dataset'],
+    ['com1', 'com1_dataset'],
+    ['lpt9.parquet', 'lpt9_dataset'],
+    ['console', 'console'],
   ])('%j → %j', (input, want) => {
     expect(datasetSlug(input)).toBe(want);
   });
