@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Argument parsing and subcommands; nothing else. `serve` is the default subcommand.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, type Flags } from './config.js';
 import { createLogger } from './log.js';
-import { openWorkspaces, serve } from './serve.js';
+import { loadSettings, openWorkspaces, serve } from './serve.js';
 import { VERSION } from './version.js';
 
 const log = createLogger();
@@ -22,6 +22,25 @@ const run =
     const code = await fn(...a).catch(fail);
     process.stdout.write('', () => process.exit(code));
   };
+
+/** A whole number >= 0, or commander's usage error naming what was given. */
+function wholeNumber(v: string): number {
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`expected a whole number >= 0, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+// Started bare in a terminal, there is no host on the other end: say what this is instead of
+// waiting silently for JSON-RPC (and making a workspaces folder where it was typed).
+if (process.argv.length === 2 && process.stdin.isTTY) {
+  process.stderr.write(
+    'artifact-workspace is an MCP server: a host (Claude Desktop, Claude Code, Cursor, VS Code…) starts it and speaks to it on stdin/stdout.\n' +
+      'Set it up in your host (README, "Use it from your host"), or try:\n' +
+      '  artifact-workspace demo           the whole job on a bundled dataset\n' +
+      '  artifact-workspace check          start the servers of a config and show what would be routed\n' +
+      '  artifact-workspace --help         every command\n',
+  );
+  process.exit(0);
+}
 
 const program = new Command()
   .name('artifact-workspace')
@@ -45,6 +64,7 @@ rootOptions(program.command('serve', { isDefault: true }))
   .option('--mode <mode>', 'copy or move (beats $ARTIFACT_ROUTING_MODE and routing.mode)')
   .action(
     run(async (opts: Flags) => {
+      if (process.stdin.isTTY) log.warn('waiting for an MCP host on stdin (this is not an interactive program; Ctrl-C to quit)');
       await serve(opts, log);
       return 0;
     }),
@@ -59,6 +79,22 @@ program
       const { runDemo } = await import('./commands/demo.js');
       await runDemo({ dir: opts.dir });
       return 0;
+    }),
+  );
+
+program
+  .command('check')
+  .description('try a config before use: start each server, list its tools, and say which are routed and why')
+  .option('-c, --config <file>', 'config file (default: $ARTIFACT_WORKSPACE_CONFIG, else ./mcp.config.json when present)')
+  .option('--timeout-ms <ms>', 'longest a server may take to start', wholeNumber, 60_000)
+  .option('--json', 'print JSON')
+  .action(
+    run(async (opts: Flags & { json?: boolean; timeoutMs: number }) => {
+      const { checkConfig, printCheck } = await import('./commands/check.js');
+      const report = await checkConfig(loadSettings(opts), { startTimeoutMs: opts.timeoutMs });
+      if (opts.json) print(JSON.stringify(report, null, 2));
+      else printCheck(report, print);
+      return report.servers.some((s) => s.status === 'failed') ? 1 : 0;
     }),
   );
 
@@ -96,7 +132,7 @@ rootOptions(program.command('verify [target]'))
 
 rootOptions(program.command('prune [dataset]'))
   .description('delete all but the newest N runs of each dataset (never the one `latest` names)')
-  .requiredOption('--keep <n>', 'runs to keep per dataset', (v) => Number(v))
+  .requiredOption('--keep <n>', 'runs to keep per dataset', wholeNumber)
   .option('--dry-run', 'print what would be removed, remove nothing')
   .option('--json', 'print JSON')
   .action(

@@ -4,6 +4,7 @@
 // from `ConfigSchema` (scripts/gen-schema.mjs), so the two cannot drift.
 import path from 'node:path';
 import { z } from 'zod';
+import { expandPath } from './expand.js';
 
 const stringMap = z.record(z.string(), z.string());
 
@@ -56,7 +57,11 @@ export const ConfigSchema = z.strictObject({
       mode: z.enum(['copy', 'move']).optional().describe('ARTIFACT_ROUTING_MODE: copy (default) keeps originals.'),
       tools: z.array(z.string()).optional().describe('Allowlist of artifact-generating tools: names, globs, "@default".'),
       datasetArgs: z.array(z.string()).optional().describe('Argument names that name a dataset (default csv_path, dataset, data_path, file_path, path).'),
-      sourceRoots: z.array(z.string()).optional().describe('Extra folders artifacts may be routed from.'),
+      sourceRoots: z.array(z.string()).optional().describe('Extra folders artifacts may be routed from; ~ and ${VAR} are expanded.'),
+      resultKeys: z
+        .union([z.array(z.string()), z.record(z.string(), z.string())])
+        .optional()
+        .describe('More result keys that name artifact paths: a list of names (typed by extension), or name → type (model, report, plot, metrics, data, …).'),
     })
     .optional(),
   mcpServers: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'server names are 1-64 of A-Z a-z 0-9 _ . -'), ServerSchema).optional(),
@@ -94,6 +99,8 @@ export interface Settings {
   routingTools: string[];
   datasetArgs: string[];
   sourceRoots: string[];
+  /** Result keys that name artifacts, besides the built-in ones: name → type ('' = by extension). */
+  resultKeys: Record<string, string>;
   maxArtifactBytes: number;
   servers: Record<string, ServerConfig>;
   transport: 'stdio' | 'http';
@@ -104,6 +111,8 @@ export interface Settings {
   /** Extra Host / Origin values the HTTP front accepts besides loopback ($ARTIFACT_WORKSPACE_ALLOWED_HOSTS / _ORIGINS, comma-separated). */
   allowedHosts: string[];
   allowedOrigins: string[];
+  /** What was read but not used (keys of another program's config), for the log. */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -124,13 +133,26 @@ export function configPathFrom(flags: Flags, env: NodeJS.ProcessEnv, cwd: string
   return exists(local) ? local : undefined;
 }
 
-/** Parses and validates a config file's text. Errors name the exact key and what was expected. */
-export function parseConfigText(text: string, where = 'mcp.config.json'): ConfigFile {
+/**
+ * Parses and validates a config file's text. Errors name the exact key and what was expected. A
+ * top-level key that is not ours and not a near-miss of one (a whole claude_desktop_config.json
+ * pasted as it is: `globalShortcut`, `preferences`) is ignored with a warning; inside our sections
+ * every unknown key is an error.
+ */
+export function parseConfigText(text: string, where = 'mcp.config.json', warnings: string[] = []): ConfigFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     throw new ConfigError([`not valid JSON (${(e as Error).message})`], where);
+  }
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    const known = Object.keys(ConfigSchema.shape);
+    const foreign = Object.keys(raw).filter((k) => !known.includes(k) && !closest(k, known));
+    if (foreign.length) {
+      raw = Object.fromEntries(Object.entries(raw).filter(([k]) => !foreign.includes(k)));
+      warnings.push(`${where}: ignoring ${foreign.map((k) => JSON.stringify(k)).join(', ')} (not settings of artifact-workspace)`);
+    }
   }
   const res = ConfigSchema.safeParse(raw);
   if (!res.success) throw new ConfigError(res.error.issues.flatMap((i) => describeIssue(i, raw)), where);
@@ -145,7 +167,8 @@ export function resolveSettings(input: {
   cwd: string;
 }): Settings {
   const { env, flags, cwd } = input;
-  const file = input.fileText !== undefined ? parseConfigText(input.fileText, input.filePath) : {};
+  const warnings: string[] = [];
+  const file = input.fileText !== undefined ? parseConfigText(input.fileText, input.filePath, warnings) : {};
   const configPath = input.filePath ? path.resolve(cwd, input.filePath) : undefined;
   const baseDir = configPath ? path.dirname(configPath) : cwd;
   const problems: string[] = [];
@@ -153,9 +176,10 @@ export function resolveSettings(input: {
 
   const uploadRoot = path.resolve(
     flags.uploadRoot ? cwd : env.UPLOAD_ROOT ? cwd : baseDir,
-    pick(flags.uploadRoot, env.UPLOAD_ROOT, file.workspace?.uploadRoot) ?? '.uploaded',
+    expandPath(pick(flags.uploadRoot, env.UPLOAD_ROOT, file.workspace?.uploadRoot) ?? '.uploaded', env),
   );
-  const rootRaw = pick(flags.root, env.WORKSPACES_ROOT, file.workspace?.root);
+  const rootPicked = pick(flags.root, env.WORKSPACES_ROOT, file.workspace?.root);
+  const rootRaw = rootPicked === undefined ? undefined : expandPath(rootPicked, env);
   const rootBase = flags.root || env.WORKSPACES_ROOT ? cwd : baseDir;
 
   const modeRaw = pick(flags.mode, env.ARTIFACT_ROUTING_MODE, file.routing?.mode) ?? 'copy';
@@ -176,7 +200,8 @@ export function resolveSettings(input: {
     mode: modeRaw as 'copy' | 'move',
     routingTools: file.routing?.tools ?? ['@default'],
     datasetArgs: file.routing?.datasetArgs ?? DEFAULT_DATASET_ARGS,
-    sourceRoots: (file.routing?.sourceRoots ?? []).map((p) => path.resolve(baseDir, p)),
+    sourceRoots: (file.routing?.sourceRoots ?? []).map((p) => path.resolve(baseDir, expandPath(p, env))),
+    resultKeys: Array.isArray(file.routing?.resultKeys) ? Object.fromEntries(file.routing.resultKeys.map((k) => [k, ''])) : { ...(file.routing?.resultKeys ?? {}) },
     maxArtifactBytes: file.workspace?.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
     servers: file.mcpServers ?? {},
     transport: transport as 'stdio' | 'http',
@@ -185,6 +210,7 @@ export function resolveSettings(input: {
     token: pick(flags.token, env.ARTIFACT_WORKSPACE_TOKEN),
     allowedHosts: list(env.ARTIFACT_WORKSPACE_ALLOWED_HOSTS),
     allowedOrigins: list(env.ARTIFACT_WORKSPACE_ALLOWED_ORIGINS),
+    warnings,
   };
 }
 

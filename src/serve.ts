@@ -4,16 +4,17 @@ import os from 'node:os';
 import { configPathFrom, resolveSettings, type Flags, type Settings } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { downstreamSourceRoots } from './proxy/launch.js';
-import { stdioIntercept, stdioSink } from './proxy/fast-path.js';
+import { stdioLane, stdioSink } from './proxy/lane.js';
 import { McpProxy } from './proxy/proxy.js';
 import { createAppServer, type AppServer } from './server/app.js';
 import { createContext, type AppContext } from './server/context.js';
 import { WorkspacePrompts } from './server/prompts.js';
 import { WorkspaceResources } from './server/resources.js';
 import { startTempSweep } from './workspace/sweep.js';
+import { isLoopback } from './transports/http-guard.js';
 import { serveStdio } from './transports/stdio.js';
 import { Workspaces } from './workspace/layout.js';
-import { chooseRoots } from './workspace/roots.js';
+import { chooseRoots } from './storage/local-roots.js';
 
 /** Settings from (config file, environment, flags); the file is read here, parsed purely. */
 export function loadSettings(flags: Flags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
@@ -52,10 +53,11 @@ export function sessionServer(ctx: AppContext, proxy: McpProxy | undefined): App
 
 export async function serve(flags: Flags, log: Logger = createLogger()): Promise<void> {
   const settings = loadSettings(flags);
+  settings.warnings.forEach((w) => log.warn(w));
   // One failed promise somewhere in a forwarded call must not take every session down with it:
   // it is logged with its stack, and the server keeps serving.
   process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
-  const servers = downstreamSourceRoots(settings.servers, { cwd: process.cwd(), home: os.homedir(), baseDir: settings.baseDir });
+  const servers = downstreamSourceRoots(settings.servers, { home: os.homedir(), baseDir: settings.baseDir, env: process.env });
   servers.warnings.forEach((w) => log.warn(w));
   const ctx = await createContext(settings, log, { extraSourceRoots: servers.roots });
   log.info(`workspaces root ${ctx.workspaces.root} (mode ${settings.mode})${settings.configPath ? `, config ${settings.configPath}` : ''}`);
@@ -83,7 +85,7 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
       log,
       createSession: () => {
         const app = sessionServer(ctx, proxy);
-        return { server: app.server, fast: proxy?.fastPath(app) };
+        return { server: app.server, lane: proxy?.lane(app) };
       },
     });
     log.info(`Streamable HTTP at ${front.url}${settings.token ? ' (bearer token required)' : ''}`);
@@ -93,21 +95,17 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
     return;
   }
 
-  const stop = stopOnSignals(async () => {
-    await proxy?.close();
-  });
+  const stop = stopOnSignals(proxy);
   try {
     const app = sessionServer(ctx, proxy);
-    const fast = proxy?.fastPath(app);
-    await serveStdio(app.server, { intercept: fast && ((transport) => stdioIntercept(fast, stdioSink(transport))) });
+    const lane = proxy?.lane(app);
+    await serveStdio(app.server, { lane: lane && ((transport) => stdioLane(lane, stdioSink(transport))) });
   } finally {
-    stop();
+    // The host closed our stdin: stop the servers in steps. The signal handlers stay until they
+    // are stopped, because hosts follow the closed stdin with SIGTERM a moment later.
     await proxy?.close();
+    stop();
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function untilSignal(): Promise<void> {
@@ -116,12 +114,22 @@ function untilSignal(): Promise<void> {
   });
 }
 
-/** On SIGINT/SIGTERM/SIGHUP, stop the downstream servers in steps before exiting. */
-function stopOnSignals(cleanup: () => Promise<void>): () => void {
+/**
+ * On SIGINT/SIGTERM/SIGHUP, stop the downstream servers in steps before exiting; a second signal
+ * (or one that comes while they are already being stopped) kills what is left at once, so that
+ * nothing outlives us whatever the host does.
+ */
+function stopOnSignals(proxy: McpProxy | undefined): () => void {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  let seen = 0;
   const handler = (sig: NodeJS.Signals) => {
-    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    const code = sig === 'SIGINT' ? 130 : 143;
+    if (++seen > 1 || proxy?.closing) {
+      proxy?.killNow();
+      process.exit(code);
+    }
+    void (proxy?.close() ?? Promise.resolve()).finally(() => process.exit(code));
   };
-  signals.forEach((s) => process.once(s, handler));
+  signals.forEach((s) => process.on(s, handler));
   return () => signals.forEach((s) => process.off(s, handler));
 }

@@ -1,11 +1,39 @@
-// Local-time stamps used in run ids, manifest names and manifest `ts` fields.
-// The clock is passed in (default: the real one) so tests can fix it.
+// Time, passed in: the clock (local-time stamps of run ids, manifest names and `ts` fields) and
+// the timers (timeouts, expiry, throttles). Defaults are the real ones; tests hand in a fixed
+// clock or fake timers. Stamps are pure functions of a Date.
 
 export interface Clock {
   now(): Date;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** A timer handle, whatever the timers are. */
+export type TimerHandle = { unref?(): unknown } | number | object;
+
+export interface Timers {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | undefined): void;
+  setInterval(fn: () => void, ms: number): TimerHandle;
+  clearInterval(handle: TimerHandle | undefined): void;
+}
+
+/** The real timers, looked up at each call (so a test's fake timers, installed later, are the ones used). */
+export const systemTimers: Timers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout | undefined),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as NodeJS.Timeout | undefined),
+};
+
+/** A timer that does not keep the process alive on its own (a timeout guards work, it is not work). */
+export function unrefd(h: TimerHandle): TimerHandle {
+  if (typeof h === 'object' && h !== null && 'unref' in h && typeof h.unref === 'function') h.unref();
+  return h;
+}
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 

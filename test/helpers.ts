@@ -14,6 +14,8 @@ import { silentLogger } from '../src/log.js';
 import { createAppServer, type ToolSource } from '../src/server/app.js';
 import { createContext, type AppContext } from '../src/server/context.js';
 import { sessionServer } from '../src/serve.js';
+import type { TimerHandle, Timers } from '../src/time.js';
+import { pidAlive } from '../src/storage/local-sweep.js';
 
 /** The built CLI (`npm run build` first; `npm test` does it). */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -133,11 +135,53 @@ export async function startCli(env: Record<string, string>, cwd: string, args: s
   };
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+/** Whether a process is running (the temp sweep's own probe). */
+export const alive = pidAlive;
+
+/**
+ * Timers a test drives by hand: nothing fires until `advance` moves the clock past it. Handed to
+ * the code under test where it takes `timers`, so a timeout test waits for nothing.
+ */
+export class ManualTimers implements Timers {
+  private t = 1_000_000;
+  private seq = 0;
+  private readonly due = new Map<number, { at: number; fn: () => void; every?: number }>();
+
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): { id: number } {
+    const id = ++this.seq;
+    this.due.set(id, { at: this.t + ms, fn });
+    return { id };
+  }
+  clearTimeout(h: TimerHandle | undefined): void {
+    if (h && typeof h === 'object' && 'id' in h) this.due.delete((h as { id: number }).id);
+  }
+  setInterval(fn: () => void, ms: number): { id: number } {
+    const id = ++this.seq;
+    this.due.set(id, { at: this.t + ms, fn, every: ms });
+    return { id };
+  }
+  clearInterval(h: TimerHandle | undefined): void {
+    this.clearTimeout(h);
+  }
+  /** How many timers are waiting. */
+  get pending(): number {
+    return this.due.size;
+  }
+  /** Moves the clock by `ms`, firing what falls due, in order. */
+  advance(ms: number): void {
+    const until = this.t + ms;
+    for (;;) {
+      const next = [...this.due.entries()].sort((a, b) => a[1].at - b[1].at)[0];
+      if (!next || next[1].at > until) break;
+      const [id, d] = next;
+      this.t = d.at;
+      if (d.every) d.at += d.every;
+      else this.due.delete(id);
+      d.fn();
+    }
+    this.t = until;
   }
 }

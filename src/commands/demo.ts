@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { openStore } from '../storage/open.js';
 import { runStamp } from '../time.js';
+import { Workspaces } from '../workspace/layout.js';
+import { readManifestFiles } from '../workspace/manifest.js';
 import { renderTree } from './tree.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/ds-server/', import.meta.url));
@@ -79,18 +82,24 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     await call('train_classifier', { csv_path: csv, target: 'smoker' });
     await call('export_executive_report', { csv_path: csv });
 
-    const info = (await call('get_workspace_info', {})).structuredContent as { workspaces_root: string; dataset: string; workspace_root: string };
-    out('\nWorkspace:');
-    out(await renderTree(info.workspaces_root, { foldEmpty: true }));
-    const manifests = path.join(info.workspace_root, 'manifests');
-    out(`\nManifests (${manifests}):`);
-    for (const name of (await fs.readdir(manifests)).sort()) {
-      const m = JSON.parse(await fs.readFile(path.join(manifests, name), 'utf8')) as { tool: string; entries: { dst: string; sha256: string; bytes: number }[] };
-      out(`  ${name}  tool=${m.tool}`);
-      for (const e of m.entries) out(`    ${path.relative(info.workspace_root, e.dst)}  ${e.bytes} B  sha256 ${e.sha256.slice(0, 12)}…`);
+    const info = (await call('get_workspace_info', {})).structuredContent as { workspaces_root: string; dataset: string; run_id: string; workspace_root: string };
+    const ws = await Workspaces.open(info.workspaces_root, undefined, { create: false });
+    const tools = await openStore(toolOut, { create: false, index: { persist: false } });
+    try {
+      out('\nWorkspace:');
+      out(await renderTree(ws.store, [], { foldEmpty: true }));
+      const run = ws.target(info.dataset, info.run_id);
+      out(`\nManifests (${run.subdirs.manifests}):`);
+      for (const m of await readManifestFiles(ws.store, run)) {
+        out(`  ${path.basename(m.file)}  tool=${m.manifest?.tool ?? '?'}`);
+        for (const e of m.manifest?.entries ?? []) out(`    ${path.relative(info.workspace_root, e.dst)}  ${e.bytes} B  sha256 ${e.sha256.slice(0, 12)}…`);
+      }
+      out('\nThe originals are still where the tools wrote them (copy mode):');
+      out(await renderTree(tools, [], { maxDepth: 2 }));
+    } finally {
+      await ws.store.close();
+      await tools.close();
     }
-    out('\nThe originals are still where the tools wrote them (copy mode):');
-    out(await renderTree(toolOut, { maxDepth: 2 }));
     out(`\nOpen the plot and the report under ${path.join(info.workspace_root, 'plots')} and ${path.join(info.workspace_root, 'reports')}.`);
   } catch (e) {
     throw new Error(`demo failed: ${(e as Error).message}\n--- proxy stderr ---\n${stderr.slice(-3000)}`);

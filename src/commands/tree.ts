@@ -1,6 +1,7 @@
-// A folder as an indented tree (like SPEC's layout), for `demo` and `ls`. Never follows symlinks.
-import fs from 'node:fs/promises';
-import path from 'node:path';
+// A folder of the store as an indented tree (like the README's layout), for `demo` and people.
+// Reads through the store only: symlinks are never followed (a dataset's `latest` is shown with
+// the run it names).
+import type { Key, WorkspaceStore } from '../storage/store.js';
 
 export interface TreeOptions {
   /** Folders deeper than this are summarised as "(n entries)". */
@@ -16,30 +17,33 @@ const human = (n: number): string =>
 
 export { human as humanBytes };
 
-export async function renderTree(dir: string, opts: TreeOptions = {}): Promise<string> {
+/** The tree of `key` in `store` (the whole store by default), titled with where it is. */
+export async function renderTree(store: WorkspaceStore, key: Key = [], opts: TreeOptions = {}): Promise<string> {
   const maxDepth = opts.maxDepth ?? 6;
   const maxEntries = opts.maxEntries ?? 50;
-  const lines = [`${dir}/`];
-  const walk = async (d: string, indent: string, depth: number): Promise<void> => {
-    const entries = (await fs.readdir(d, { withFileTypes: true }).catch(() => [])).sort((a, b) => a.name.localeCompare(b.name));
+  const lines = [`${store.locate(key)}/`];
+  const walk = async (k: Key, indent: string, depth: number): Promise<void> => {
+    const entries = (await store.list(k)).sort((a, b) => a.name.localeCompare(b.name));
+    const files = entries.filter((e) => e.kind === 'file').map((e) => e.name);
+    const sizes = new Map(files.map((n, i) => [n, i]));
+    const sized = files.length ? await store.sizes(k, files) : [];
     const empty: string[] = [];
     let shown = 0;
     for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isSymbolicLink()) {
-        lines.push(`${indent}${e.name} -> ${await fs.readlink(p).catch(() => '?')}`);
-      } else if (e.isDirectory()) {
-        const kids = await fs.readdir(p).catch(() => []);
+      if (e.kind === 'other') {
+        const target = e.name === 'latest' ? await store.readLatest(k[k.length - 1] ?? '') : undefined;
+        lines.push(`${indent}${e.name} -> ${target ?? '?'}`);
+      } else if (e.kind === 'folder') {
+        const kids = await store.list([...k, e.name]);
         if (opts.foldEmpty && kids.length === 0) {
           empty.push(`${e.name}/`);
           continue;
         }
         lines.push(`${indent}${e.name}/`);
-        if (depth < maxDepth) await walk(p, `${indent}  `, depth + 1);
+        if (depth < maxDepth) await walk([...k, e.name], `${indent}  `, depth + 1);
         else lines.push(`${indent}  (${kids.length} entries)`);
       } else {
-        const st = await fs.lstat(p).catch(() => undefined);
-        lines.push(`${indent}${e.name}  (${human(st?.size ?? 0)})`);
+        lines.push(`${indent}${e.name}  (${human(sized[sizes.get(e.name)!] ?? 0)})`);
       }
       if (++shown >= maxEntries && entries.length > maxEntries) {
         lines.push(`${indent}… ${entries.length - maxEntries} more`);
@@ -48,6 +52,6 @@ export async function renderTree(dir: string, opts: TreeOptions = {}): Promise<s
     }
     if (empty.length) lines.push(`${indent}${empty.join(' ')}  (empty)`);
   };
-  await walk(dir, '  ', 1);
+  await walk(key, '  ', 1);
   return lines.join('\n');
 }

@@ -1,9 +1,9 @@
-// Which tools are artifact-generating (SPEC "The built-in allowlist"): names and globs, with
+// Which tools are artifact-generating (README "The built-in allowlist"): names and globs, with
 // "@default" standing for the 49 built-in names. A server entry's own `routing.tools` replaces the
 // global list for that server's tools. Pure: compiled once per catalog, matched per call.
 import picomatch from 'picomatch';
 
-/** SPEC's list, verbatim and in its order (the original design's heading says 44; it names 49). */
+/** The original design's list, verbatim and in its order (its heading says 44; it names 49); README lists them. */
 export const DEFAULT_ARTIFACT_TOOLS: readonly string[] = [
   'plot', 'analyze_dataset', 'export', 'export_executive_report', 'train', 'train_classifier', 'train_regressor',
   'train_baseline_model', 'train_decision_tree', 'train_knn', 'train_naive_bayes', 'train_svm',
@@ -37,6 +37,16 @@ export function compileNames(patterns: readonly string[]): NameMatcher {
 export interface Allowlist {
   /** Whether `tool` (its downstream name, or the name the host sees) on `server` is routed. */
   routes(server: string, tool: string, exposed?: string): boolean;
+  /** Why it is: the entry that matched and the list it is in (for `check`), or undefined. */
+  why(server: string, tool: string, exposed?: string): string | undefined;
+}
+
+/** The first pattern of `patterns` that matches `name`: "@default", the name itself, or a glob. */
+export function matchingPattern(patterns: readonly string[], name: string): string | undefined {
+  for (const p of patterns) {
+    if (p === DEFAULT_TOKEN ? DEFAULT_ARTIFACT_TOOLS.includes(name) : picomatch.scan(p).isGlob ? picomatch(p, { dot: true })(name) : p === name) return p;
+  }
+  return undefined;
 }
 
 export function createAllowlist(global: readonly string[], perServer: Readonly<Record<string, readonly string[] | undefined>> = {}): Allowlist {
@@ -47,6 +57,12 @@ export function createAllowlist(global: readonly string[], perServer: Readonly<R
     routes(server, tool, exposed) {
       const m = own.get(server) ?? base;
       return m(tool) || (exposed !== undefined && exposed !== tool && m(exposed));
+    },
+    why(server, tool, exposed) {
+      const list = perServer[server] ?? global;
+      const where = perServer[server] ? `mcpServers.${server}.routing.tools` : 'routing.tools';
+      const hit = matchingPattern(list, tool) ?? (exposed !== undefined ? matchingPattern(list, exposed) : undefined);
+      return hit === undefined ? undefined : `${hit === DEFAULT_TOKEN ? '@default (the built-in list)' : JSON.stringify(hit)} in ${where}`;
     },
   };
 }

@@ -1,4 +1,4 @@
-// The tool catalog the host sees: every downstream server's tools merged under SPEC's rules,
+// The tool catalog the host sees: every downstream server's tools merged under the rules of README "Proxy mode",
 // pure (lists in, names out). Also used for prompts, which collide the same way.
 // - tools.allow / tools.deny are globs on the downstream's own names; deny beats allow.
 // - A name offered by two or more servers is exposed as `{server}__{tool}` for each of them.

@@ -26,17 +26,37 @@ export interface DownstreamEvents {
 }
 
 /**
- * Declared in every downstream initialize: all that the proxy can forward. The hosts are not known
- * yet when a server starts, and in HTTP mode one connection serves every session, so what the
- * host of the moment lacks is refused per request (a JSON-RPC error naming the capability)
- * instead. Not declared: elicitation `applyDefaults` (the host applies defaults, if it declared
- * so) and sampling `context` (deprecated; servers then keep to includeContext "none").
+ * What the proxy can forward of a host's capabilities: sampling (with tools), elicitation (form
+ * and URL), roots (with list changes). Not forwarded: elicitation `applyDefaults` (the host
+ * applies defaults, if it declared so) and sampling `context` (deprecated; servers then keep to
+ * includeContext "none").
  */
-export const CLIENT_CAPABILITIES: ClientCapabilities = {
+export const FORWARDABLE: ClientCapabilities = {
   sampling: { tools: {} },
   elicitation: { form: {}, url: {} },
   roots: { listChanged: true },
 };
+
+/**
+ * What a downstream is told in its initialize: what the host declared, as far as the proxy can
+ * forward it, and nothing more. A server decides what to offer from these (server-everything
+ * lists `trigger-sampling-request` only to a client that can sample), so a host that declared no
+ * sampling must not see tools that exist only because the proxy declared it. The downstreams
+ * start when the first host session is ready and see its capabilities; in HTTP mode a later
+ * session that lacks one is refused per request (a JSON-RPC error naming the capability).
+ */
+export function downstreamCapabilities(host: ClientCapabilities | undefined): ClientCapabilities {
+  const caps: ClientCapabilities = {};
+  if (host?.sampling) caps.sampling = host.sampling.tools ? { tools: {} } : {};
+  if (host?.elicitation) {
+    const e = host.elicitation as { form?: object; url?: object };
+    // An empty `elicitation: {}` means form mode (the revision that added modes says so).
+    const form = !!e.form || (!e.form && !e.url);
+    caps.elicitation = { ...(form && { form: {} }), ...(e.url && { url: {} }) };
+  }
+  if (host?.roots) caps.roots = { listChanged: true };
+  return caps;
+}
 
 export interface Wiring {
   server: string;
@@ -48,7 +68,7 @@ export interface Wiring {
   toolsChanged(client: Client): void;
 }
 
-export function wireClient(client: Client, w: Wiring): void {
+export function wireClient(client: Client, w: Wiring, capabilities: ClientCapabilities): void {
   const { server, events: ev } = w;
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => ev.log(server, n.params));
   client.setNotificationHandler(ResourceListChangedNotificationSchema, () => ev.listChanged(server, 'resources'));
@@ -58,8 +78,10 @@ export function wireClient(client: Client, w: Wiring): void {
 
   // The SDK client checks each request against CLIENT_CAPABILITIES and each answer against the
   // method's result schema; both keep unknown fields, so what the host answers arrives unchanged.
+  // Only what was declared: a server is never asked to trust a capability the host lacks (the SDK
+  // refuses a handler for an undeclared one, and a server that asks anyway gets Method not found).
   const ask = (req: HostBoundRequest, extra: DownstreamExtra) => askHost(w.routes, req, extra, { server, timeoutMs: w.timeoutMs });
-  client.setRequestHandler(CreateMessageRequestSchema, ask);
-  client.setRequestHandler(ElicitRequestSchema, ask);
-  client.setRequestHandler(ListRootsRequestSchema, ask);
+  if (capabilities.sampling) client.setRequestHandler(CreateMessageRequestSchema, ask);
+  if (capabilities.elicitation) client.setRequestHandler(ElicitRequestSchema, ask);
+  if (capabilities.roots) client.setRequestHandler(ListRootsRequestSchema, ask);
 }

@@ -2,13 +2,13 @@
 // through the junk filter, or Streamable HTTP), an SDK Client wired for its notifications and
 // requests, initialize, and the first tools/list, all within the start limit.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ListToolsResultSchema, type ServerCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ListToolsResultSchema, type ClientCapabilities, type ServerCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { openTransport, type Opened } from '../transports/client-transport.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
-import { CLIENT_CAPABILITIES, wireClient, type Wiring } from './client-wiring.js';
-import { RawLane } from './fast-lane.js';
+import { wireClient, type Wiring } from './client-wiring.js';
+import { LaneWire } from './lane-wire.js';
 import { junkFilter } from './junk-filter.js';
 import { launchSpec } from './launch.js';
 import type { Tail } from './tail.js';
@@ -17,8 +17,8 @@ export interface Conn {
   client: Client;
   opened: Opened;
   caps: ServerCapabilities;
-  /** The pass-through lane (stdio servers): requests forwarded without the SDK client. */
-  lane?: RawLane;
+  /** The lane (stdio servers): tool calls forwarded without the SDK client. */
+  lane?: LaneWire;
 }
 
 export interface ConnectOptions {
@@ -37,6 +37,8 @@ export interface ConnectOptions {
   wiring: Wiring;
   /** The connection ended (exit, crash, network). */
   lost(conn: Conn): void;
+  /** Declared in initialize: what the host declared, as far as the proxy forwards it. */
+  capabilities: ClientCapabilities;
 }
 
 export async function connect(o: ConnectOptions): Promise<{ conn: Conn; tools: Tool[] }> {
@@ -52,11 +54,11 @@ export async function connect(o: ConnectOptions): Promise<{ conn: Conn; tools: T
     onBadLine: (line) => o.junk(line.slice(0, 200)),
     graceMs: o.graceMs,
   });
-  const client = new Client({ name: PACKAGE_NAME, version: VERSION }, { capabilities: CLIENT_CAPABILITIES });
-  wireClient(client, o.wiring);
+  const client = new Client({ name: PACKAGE_NAME, version: VERSION }, { capabilities: o.capabilities });
+  wireClient(client, o.wiring, o.capabilities);
   const child = opened.child;
-  const lane = child ? new RawLane((line) => child.sendRaw(line)) : undefined;
-  if (child && lane) child.tap = (line) => lane.take(line);
+  const lane = child ? new LaneWire((line) => child.sendRaw(line)) : undefined;
+  if (child && lane) child.lane = (line) => lane.take(line);
   const conn: Conn = { client, opened, caps: {}, lane };
   client.onclose = () => {
     lane?.failAll(opened.exitReason() ?? 'closed the connection');
@@ -70,8 +72,8 @@ export async function connect(o: ConnectOptions): Promise<{ conn: Conn; tools: T
     return { conn, tools };
   } catch (e) {
     await client.close().catch(() => {});
-    const tail = o.tail.text();
-    throw new Error(`${(e as Error)?.message ?? String(e)}${tail ? `; stderr: ${tail.slice(-500)}` : ''}`, { cause: e });
+    // The stderr tail is logged as it arrives and carried by the failure: not repeated here.
+    throw new Error((e as Error)?.message ?? String(e), { cause: e });
   }
 }
 

@@ -4,24 +4,24 @@
 // cap, calls fail fast and one retry happens per cool-down. The server's own requests to us go to a
 // host picked by its HostRoutes (./host-route.ts). Everything the SDK client does is kept behind
 // this class.
-import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { ErrorCode, McpError, type ClientRequest, type ServerCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type ClientCapabilities, type ClientRequest, type ServerCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import type { CallExtra } from '../server/app.js';
+import type { CallExtra } from '../server/sources.js';
 import type { HostEvent } from '../server/sources.js';
 import type { DownstreamEvents } from './client-wiring.js';
 import { connect, listAllTools, type Conn } from './connect.js';
-import { DownstreamFailure } from './errors.js';
-import type { RawLane } from './fast-lane.js';
+import { workDirOf } from './launch.js';
+import { goneFailure, timeoutFailure, DownstreamFailure } from '../server/errors.js';
+import type { LaneWire } from './lane-wire.js';
 import { HostRoutes } from './host-route.js';
 import { junkReporter } from './junk-filter.js';
+import { systemTimers, unrefd, type TimerHandle, type Timers } from '../time.js';
 import { Tail, backoffDelay } from './tail.js';
 
-export { DownstreamFailure } from './errors.js';
 export type { DownstreamEvents } from './client-wiring.js';
 
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -43,17 +43,23 @@ export interface DownstreamOptions {
   graceMs?: number;
   /** Limit for starting: initialize and the first tools/list, in ms (default 60000; not timeoutMs, which is per call). */
   startTimeoutMs?: number;
+  /** Timers of restarts and backoff (default: the real ones). */
+  timers?: Timers;
 }
 
-/** What the host side of the pass-through lane needs of one server (src/proxy/fast-path.ts). */
-export interface PassThrough {
-  lane: RawLane;
+/** What the host side of the lane needs of one server (./lane.ts). */
+export interface LaneLink {
+  wire: LaneWire;
   timeoutMs: number;
   /** A host call starts: the server's own requests meanwhile go to that host. Returns its end. */
   begin(caller: CallExtra): () => void;
   succeeded(): void;
-  failure(kind: 'crashed' | 'timeout', why: string): DownstreamFailure;
+  /** The failure a call gets when the server went away (or answered with no answer) meanwhile. */
+  gone(why: string): DownstreamFailure;
 }
+
+/** For calls whose clock is kept by the call pipeline: the SDK client's own timer never fires first. */
+export const NO_SDK_TIMEOUT = 2 ** 31 - 1;
 
 type State =
   | { kind: 'idle' }
@@ -70,17 +76,22 @@ export class Downstream {
   private state: State = { kind: 'idle' };
   private failures = 0;
   private everUp = false;
-  private retryTimer?: NodeJS.Timeout;
+  private retryTimer?: TimerHandle;
+  private readonly timers: Timers;
   private readonly junk: (text: string) => void;
   private readonly tail = new Tail();
   private readonly timeoutMs: number;
   private readonly routes = new HostRoutes();
+  private declared: ClientCapabilities = {};
+  /** The latest connection opened, for killNow. */
+  private open_?: Conn;
 
   constructor(private readonly o: DownstreamOptions) {
     this.name = o.name;
     this.config = o.config;
     this.timeoutMs = o.config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.junk = junkReporter(o.name, (m) => o.log.warn(m));
+    this.timers = o.timers ?? systemTimers;
   }
 
   get capabilities(): ServerCapabilities | undefined {
@@ -92,53 +103,62 @@ export class Downstream {
   }
 
   /** The folder a stdio server works in (relative paths in its results point there). */
-  workDir(defaultCwd: string): string | undefined {
-    if ('url' in this.config) return undefined;
-    return this.config.cwd !== undefined ? path.resolve(this.o.baseDir, this.config.cwd) : defaultCwd;
+  workDir(): string | undefined {
+    return 'url' in this.config ? undefined : workDirOf(this.config, this.o.baseDir, this.o.env);
   }
 
   stderrTail(): string {
     return this.tail.text();
   }
 
-  start(): void {
+  /** Why the server is down, when it is. */
+  downReason(): string | undefined {
+    return this.state.kind === 'down' ? this.state.reason : undefined;
+  }
+
+  /** Starts connecting, telling the server `capabilities` (what the host declared, as far as forwarded). */
+  start(capabilities: ClientCapabilities = {}): void {
+    this.declared = capabilities;
     if (this.state.kind === 'idle') this.connect();
   }
 
   /** Resolves once a connection attempt in flight has settled, or after `ms`. */
   async settled(ms: number): Promise<void> {
     if (this.state.kind !== 'connecting') return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.state.attempt, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-    clearTimeout(timer);
+    let timer: TimerHandle | undefined;
+    await Promise.race([this.state.attempt, new Promise<void>((r) => (timer = this.timers.setTimeout(r, ms)))]);
+    this.timers.clearTimeout(timer);
+  }
+
+  /** Per-call timeout of this server, in ms. */
+  get callTimeoutMs(): number {
+    return this.timeoutMs;
   }
 
   /**
    * Sends one request, restarting the server first if it is down. `caller` is the host request it
-   * serves: its signal cancels this one, and the server's own requests meanwhile go to its host.
+   * serves: the server's own requests meanwhile go to its host, and its signal (or `signal`, when
+   * the call pipeline passes its own) cancels this one. `timeoutMs` replaces the server's per-call
+   * timeout (the pipeline keeps the clock of tool calls itself).
    */
   async request<S extends z.ZodType>(
     req: ClientRequest,
     schema: S,
-    opts: Pick<RequestOptions, 'onprogress'> & { caller?: CallExtra } = {},
+    opts: Pick<RequestOptions, 'onprogress'> & { caller?: CallExtra; signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<z.infer<S>> {
     const { caller, onprogress } = opts;
+    const signal = opts.signal ?? caller?.signal;
     const conn = await this.ready();
     const end = this.routes.begin(caller);
     try {
-      const res = await conn.client.request(req, schema, { signal: caller?.signal, onprogress, timeout: this.timeoutMs, resetTimeoutOnProgress: true });
+      const res = await conn.client.request(req, schema, { signal, onprogress, timeout: opts.timeoutMs ?? this.timeoutMs, resetTimeoutOnProgress: true });
       this.failures = 0;
       return res;
     } catch (e) {
-      if (caller?.signal.aborted) throw e;
+      if (signal?.aborted) throw e;
       const current = this.state.kind === 'ready' && this.state.conn === conn;
-      if (!current) {
-        const why = conn.opened.exitReason() ?? 'closed the connection';
-        throw new DownstreamFailure('crashed', `server "${this.name}" ${why} during ${req.method}`, this.tail.text());
-      }
-      if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) {
-        throw new DownstreamFailure('timeout', `server "${this.name}" did not answer ${req.method} within ${this.timeoutMs} ms (timeoutMs; progress resets it)`, '');
-      }
+      if (!current) throw goneFailure(this.name, conn.opened.exitReason() ?? 'closed the connection', req.method, this.tail.text());
+      if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) throw timeoutFailure(this.name, req.method, this.timeoutMs);
       if (!(e instanceof McpError) && 'url' in this.o.config && e instanceof TypeError) {
         // The HTTP server went away: reconnect on the next call.
         this.lost(conn, `unreachable (${e.message})`);
@@ -151,22 +171,17 @@ export class Downstream {
   }
 
   /**
-   * The pass-through lane, when the server is up and speaks stdio; undefined sends the caller down
-   * the ordinary path (which also restarts a server that is down).
+   * The lane, when the server is up and speaks stdio; undefined sends the caller down the SDK
+   * path (which also restarts a server that is down).
    */
-  passThrough(): PassThrough | undefined {
+  lane(): LaneLink | undefined {
     if (this.state.kind !== 'ready' || !this.state.conn.lane) return undefined;
     return {
-      lane: this.state.conn.lane,
+      wire: this.state.conn.lane,
       timeoutMs: this.timeoutMs,
       begin: (caller) => this.routes.begin(caller),
       succeeded: () => void (this.failures = 0),
-      failure: (kind, why) =>
-        new DownstreamFailure(
-          kind,
-          kind === 'timeout' ? `server "${this.name}" did not answer tools/call within ${this.timeoutMs} ms (timeoutMs; progress resets it)` : `server "${this.name}" ${why} during tools/call`,
-          kind === 'timeout' ? '' : this.tail.text(),
-        ),
+      gone: (why) => goneFailure(this.name, why, 'tools/call', this.tail.text()),
     };
   }
 
@@ -181,10 +196,15 @@ export class Downstream {
     this.state.conn.client.sendRootsListChanged().catch((err: unknown) => this.o.log.debug(`server "${this.name}": roots/list_changed not sent: ${(err as Error).message}`));
   }
 
+  /** Kills the server's processes at once (SIGKILL to its group). */
+  killNow(): void {
+    this.open_?.opened.child?.killNow();
+  }
+
   async close(): Promise<void> {
     const s = this.state;
     this.state = { kind: 'stopped' };
-    clearTimeout(this.retryTimer);
+    this.timers.clearTimeout(this.retryTimer);
     const conn = s.kind === 'ready' ? s.conn : s.kind === 'connecting' ? await s.attempt : undefined;
     await conn?.client.close().catch(() => {});
   }
@@ -205,18 +225,18 @@ export class Downstream {
         this.connect();
         continue;
       }
-      const wait = s.retryAt - Date.now();
+      const wait = s.retryAt - this.timers.now();
       if (tried || wait > (this.o.maxCallWaitMs ?? 5000)) {
         const when = wait > 0 ? `; next attempt in ${Math.ceil(wait / 1000)} s` : '';
         throw new DownstreamFailure('unavailable', `server "${this.name}" is not available: ${s.reason}${when}`, this.tail.text());
       }
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await new Promise<void>((r) => this.timers.setTimeout(r, wait));
       if (this.state === s) this.connect();
     }
   }
 
   private connect(): void {
-    clearTimeout(this.retryTimer);
+    this.timers.clearTimeout(this.retryTimer);
     const restart = this.everUp;
     const attempt = this.open().then(
       (conn) => {
@@ -242,6 +262,7 @@ export class Downstream {
     const startTimeoutMs = this.o.startTimeoutMs ?? 60_000;
     const { conn, tools } = await connect({
       ...this.o,
+      capabilities: this.declared,
       startTimeoutMs,
       tail: this.tail,
       junk: this.junk,
@@ -255,6 +276,7 @@ export class Downstream {
       },
     });
     this.tools = tools;
+    this.open_ = conn;
     return conn;
   }
 
@@ -278,15 +300,12 @@ export class Downstream {
     this.failures++;
     const capped = this.failures >= (this.o.maxFailures ?? 5);
     const delay = capped ? (this.o.coolDownMs ?? 5 * 60_000) : backoffDelay(this.failures);
-    this.state = { kind: 'down', reason, retryAt: Date.now() + delay };
-    const tail = this.tail.text();
-    this.o.log.warn(
-      `server "${this.name}" ${reason}${capped ? ` (${this.failures} failures in a row; waiting ${Math.round(delay / 1000)} s)` : ''}${tail ? `\n  stderr tail:\n  ${tail.split('\n').slice(-10).join('\n  ')}` : ''}`,
-    );
+    this.state = { kind: 'down', reason, retryAt: this.timers.now() + delay };
+    // Its stderr was logged line by line as it came: not repeated here.
+    this.o.log.warn(`server "${this.name}" ${reason}${capped ? ` (${this.failures} failures in a row; waiting ${Math.round(delay / 1000)} s)` : ''}`);
     if (retryInBackground) {
       const s = this.state;
-      this.retryTimer = setTimeout(() => this.state === s && this.connect(), delay);
-      this.retryTimer.unref();
+      this.retryTimer = unrefd(this.timers.setTimeout(() => this.state === s && this.connect(), delay));
     }
   }
 }

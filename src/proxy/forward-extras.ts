@@ -5,7 +5,6 @@
 // server in turn. Results and errors pass through as the downstream gave them.
 import {
   ErrorCode,
-  McpError,
   CompleteResultSchema,
   EmptyResultSchema,
   GetPromptResultSchema,
@@ -25,12 +24,12 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
-import type { CallExtra } from '../server/app.js';
+import type { CallExtra } from '../server/sources.js';
 import { pageAcross } from '../server/paging.js';
 import type { CompletionSource, PromptSource, ResourceSource } from '../server/sources.js';
 import { buildCatalog, type Catalog } from './catalog.js';
 import type { Downstream } from './downstream.js';
-import { passThroughError } from './errors.js';
+import { toProtocolError, protocolError } from '../server/errors.js';
 
 type Capability = 'resources' | 'prompts' | 'completions';
 
@@ -126,7 +125,7 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
     return this.listPrompts(undefined, extra).then(() => {
       const again = this.prompts.byName.get(name);
       const server = again && this.downstreams.find((x) => x.name === again.server);
-      if (!again || !server) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+      if (!again || !server) throw protocolError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
       return ask(server, { method: 'prompts/get', params: { name: again.original, ...(args && { arguments: args }) } }, GetPromptResultSchema, extra);
     });
   }
@@ -182,7 +181,7 @@ async function ask<S extends z.ZodType>(d: Downstream, req: ClientRequest, schem
   try {
     return await d.request(req, schema, { caller: extra });
   } catch (e) {
-    throw passThroughError(e);
+    throw toProtocolError(e);
   }
 }
 

@@ -13,7 +13,6 @@ import { getSupportedElicitationModes } from '@modelcontextprotocol/sdk/client/i
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   ErrorCode,
-  McpError,
   ResultSchema,
   type ClientCapabilities,
   type ClientNotification,
@@ -23,9 +22,9 @@ import {
   type ListRootsRequest,
   type Result,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { CallExtra } from '../server/app.js';
+import type { CallExtra } from '../server/sources.js';
 import type { HostLink, HostRequestOptions } from '../server/sources.js';
-import { passThroughError } from './errors.js';
+import { toProtocolError, protocolError } from '../server/errors.js';
 
 export type HostBoundRequest = CreateMessageRequest | ElicitRequest | ListRootsRequest;
 export type DownstreamExtra = RequestHandlerExtra<ClientRequest, ClientNotification>;
@@ -70,11 +69,11 @@ export interface AskOptions {
 export async function askHost(routes: HostRoutes, req: HostBoundRequest, dsExtra: DownstreamExtra, o: AskOptions): Promise<Result> {
   const route = routes.pick();
   if (!route) {
-    throw new McpError(ErrorCode.InternalError, `proxy: no host session to forward ${req.method} to (server "${o.server}" asked outside any call, and no host is connected)`);
+    throw protocolError(ErrorCode.InternalError, `proxy: no host session to forward ${req.method} to (server "${o.server}" asked outside any call, and no host is connected)`);
   }
   const caps = route.host?.capabilities();
   const missing = caps && lacking(req, caps);
-  if (missing) throw new McpError(missing.code, `proxy: the host did not declare ${missing.what}, so server "${o.server}" cannot use ${req.method} through it`);
+  if (missing) throw protocolError(missing.code, `proxy: the host did not declare ${missing.what}, so server "${o.server}" cannot use ${req.method} through it`);
 
   const forwarded = { method: req.method, params: req.params } as HostBoundRequest;
   const token = req.params?._meta?.progressToken;
@@ -89,7 +88,7 @@ export async function askHost(routes: HostRoutes, req: HostBoundRequest, dsExtra
   try {
     return route.kind === 'call' ? await route.extra.sendRequest(forwarded, ResultSchema, opts) : await route.host.request(forwarded, opts);
   } catch (e) {
-    throw passThroughError(e);
+    throw toProtocolError(e);
   }
 }
 

@@ -77,11 +77,16 @@ export function skipValue(b: Buffer, i: number): number {
 
 /** The members of the object at `start` (keys decoded; values as spans), or undefined (also when a key repeats). */
 export function objectSpans(b: Buffer, start = 0): Map<string, Span> | undefined {
+  return scanObject(b, start)?.members;
+}
+
+/** The members of the object at `start`, and the index just past its closing brace. */
+export function scanObject(b: Buffer, start = 0): { members: Map<string, Span>; end: number } | undefined {
   let i = skipWs(b, start);
   if (b[i] !== 0x7b) return undefined;
   const out = new Map<string, Span>();
   i = skipWs(b, i + 1);
-  if (b[i] === 0x7d) return out;
+  if (b[i] === 0x7d) return { members: out, end: i + 1 };
   for (;;) {
     if (b[i] !== QUOTE) return undefined;
     const keyEnd = skipString(b, i);
@@ -108,7 +113,7 @@ export function objectSpans(b: Buffer, start = 0): Map<string, Span> | undefined
       i = skipWs(b, i + 1);
       continue;
     }
-    return b[i] === 0x7d ? out : undefined;
+    return b[i] === 0x7d ? { members: out, end: i + 1 } : undefined;
   }
 }
 

@@ -1,20 +1,26 @@
 // How to reach one downstream server, worked out from its config entry: pure (entry, env, folders
 // in; a launch spec out). A stdio child inherits the proxy's environment plus the entry's env,
-// minus what is the proxy's own (INHERIT_NOT); `${VAR}` is expanded in args, env and headers; a
-// relative cwd is relative to the config file.
+// minus what is the proxy's own (INHERIT_NOT); `${VAR}` is expanded in args, env and headers. It
+// runs in its `cwd` (relative to the config file, `~` and `${VAR}` expanded), else in the config
+// file's folder, so that relative paths in its args resolve as written wherever the host starts
+// the proxy (Claude Desktop starts it in `/`).
 import path from 'node:path';
 import type { ServerConfig } from '../config.js';
 import { broadRootReason } from '../routing/policy.js';
-import { expandList, expandMap } from './expand.js';
+import type { LaunchSpec } from '../transports/types.js';
+import { expandList, expandMap, expandPath } from '../expand.js';
 
-export type LaunchSpec =
-  | { kind: 'stdio'; command: string; args: string[]; env: NodeJS.ProcessEnv; cwd?: string }
-  | { kind: 'http'; url: string; headers: Record<string, string> };
+export type { LaunchSpec };
 
 export interface Launch {
   spec: LaunchSpec;
   /** `${VAR}`s that were not set, for a warning. */
   missing: string[];
+}
+
+/** Where a stdio server runs: its cwd, else the config file's folder. */
+export function workDirOf(entry: ServerConfig, baseDir: string, env: NodeJS.ProcessEnv): string {
+  return 'cwd' in entry && entry.cwd !== undefined ? path.resolve(baseDir, expandPath(entry.cwd, env)) : baseDir;
 }
 
 /**
@@ -42,7 +48,7 @@ export function launchSpec(entry: ServerConfig, env: NodeJS.ProcessEnv, baseDir:
       command: entry.command,
       args: args.value,
       env: { ...inheritedEnv(env), ...extra.value },
-      cwd: entry.cwd !== undefined ? path.resolve(baseDir, entry.cwd) : undefined,
+      cwd: workDirOf(entry, baseDir, env),
     },
     missing: [...new Set([...args.missing, ...extra.missing])],
   };
@@ -50,38 +56,25 @@ export function launchSpec(entry: ServerConfig, env: NodeJS.ProcessEnv, baseDir:
 
 /**
  * Folders artifacts may come from because a downstream works there (README "Allowed sources"):
- * each explicit cwd, and the proxy's own cwd for stdio servers started without one. A folder that
- * is too broad (the filesystem root, the home folder or one holding it: Claude Desktop starts
- * servers in `/`) would allow every file, so it is left out with a warning, whether inherited or
- * written in the config.
+ * each stdio server's working folder (./workDirOf). A folder that is too broad (the filesystem
+ * root, the home folder or one holding it) would allow every file, so it is left out with a
+ * warning.
  */
 export function downstreamSourceRoots(
   servers: Readonly<Record<string, ServerConfig>>,
-  opts: { cwd: string; home: string; baseDir: string; platform?: NodeJS.Platform },
+  opts: { home: string; baseDir: string; env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform },
 ): { roots: string[]; warnings: string[] } {
   const roots = new Set<string>();
   const warnings: string[] = [];
-  let inheritsCwd = false;
   for (const [name, entry] of Object.entries(servers)) {
-    if (entry.disabled) continue;
-    if ('url' in entry) continue;
-    if (entry.cwd === undefined) {
-      inheritsCwd = true;
-      continue;
+    if (entry.disabled || 'url' in entry) continue;
+    const dir = workDirOf(entry, opts.baseDir, opts.env ?? {});
+    const broad = broadRootReason(dir, opts.home, opts.platform);
+    if (!broad) roots.add(dir);
+    else {
+      const how = entry.cwd !== undefined ? `has "cwd": ${dir}` : `runs in ${dir} (the config file's folder)`;
+      warnings.push(`server "${name}" ${how}, ${broad}: not allowing artifacts from there (too broad); set "cwd" to a folder of its own, or add routing.sourceRoots`);
     }
-    const cwd = path.resolve(opts.baseDir, entry.cwd);
-    const broad = broadRootReason(cwd, opts.home, opts.platform);
-    if (broad) warnings.push(`server "${name}" has "cwd": ${cwd}, ${broad}: not allowing artifacts from there (too broad); use a folder inside it, or add routing.sourceRoots`);
-    else roots.add(cwd);
-  }
-  if (inheritsCwd) {
-    const cwd = path.resolve(opts.cwd);
-    const broad = broadRootReason(cwd, opts.home, opts.platform);
-    if (broad) {
-      warnings.push(
-        `stdio servers without "cwd" run in ${cwd}, ${broad}: not allowing artifacts from there (too broad); set "cwd" on those entries or add routing.sourceRoots`,
-      );
-    } else roots.add(cwd);
   }
   return { roots: [...roots], warnings };
 }

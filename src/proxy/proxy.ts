@@ -1,26 +1,27 @@
-// Proxy mode's tool source: the downstream servers' tools under SPEC's names, every call
-// forwarded with the caller's progress, cancellation and _meta, and the routing hook run after
-// allowlisted tools. Tools off the allowlist take the short path: the downstream's result object
-// goes back as it came, never inspected. Downstream events (list changes, logging) are re-raised
-// for every connected host. Resources, prompts and completions: ./forward-extras.ts. The servers'
-// own requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
-import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+// Proxy mode's tool source: the downstream servers' tools under the catalog's names (README
+// "Proxy mode"), every call forwarded with the caller's progress, cancellation and _meta through
+// the call pipeline (./call.ts), which runs the routing hook after allowlisted tools. Calls go
+// over the SDK client here, or over the lane (./lane.ts) when a front hands them to it; either
+// way the pipeline decides. Downstream events (list changes, logging) are re-raised for every
+// connected host. Resources, prompts and completions: ./forward-extras.ts. The servers' own
+// requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
+import { CallToolResultSchema, ErrorCode, type CallToolResult, type ClientCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AppServer, AppServerOptions } from '../server/app.js';
-import { FastPath } from './fast-path.js';
 import type { AppContext } from '../server/context.js';
+import { DownstreamFailure, protocolError } from '../server/errors.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import type { CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
-import type { RunTarget } from '../workspace/types.js';
+import { systemTimers, type Timers } from '../time.js';
 import { createAllowlist, type Allowlist } from './allowlist.js';
-import { buildCatalog, type Catalog } from './catalog.js';
-import { Downstream, DownstreamFailure, type DownstreamOptions } from './downstream.js';
-import { failureResult, passThroughError } from './errors.js';
+import { CallPipeline, type CallTarget } from './call.js';
+import { buildCatalog, type Catalog, type CatalogEntry } from './catalog.js';
+import { downstreamCapabilities } from './client-wiring.js';
+import { Downstream, NO_SDK_TIMEOUT, type DownstreamOptions } from './downstream.js';
 import { ExtrasForwarder } from './forward-extras.js';
-import { LOGGER_NAME, datasetHint, routeResult } from './route-hook.js';
+import { Lane } from './lane.js';
 
 export interface ProxyOptions {
   env?: NodeJS.ProcessEnv;
-  cwd?: string;
   /**
    * How long the first tools/list waits for servers still starting, in ms (default 30000): long
    * enough for an npx-launched server to start, so a host that calls a tool from its first list
@@ -29,6 +30,8 @@ export interface ProxyOptions {
   firstListWaitMs?: number;
   /** Passed to each downstream (tests shorten the pauses). */
   downstream?: Pick<DownstreamOptions, 'maxFailures' | 'coolDownMs' | 'maxCallWaitMs' | 'graceMs'>;
+  /** Timers of call timeouts, restarts and backoff (default: the real ones). */
+  timers?: Timers;
 }
 
 export class McpProxy implements ToolSource, HostListener {
@@ -39,6 +42,10 @@ export class McpProxy implements ToolSource, HostListener {
   private readonly listeners = new Set<(e: SourceEvent) => void>();
   private catalog: Catalog<Tool> = { entries: [], byName: new Map(), dropped: [] };
   private firstList?: Promise<unknown>;
+  private readonly pipeline: CallPipeline;
+  /** start() was called: the first ready host launches the servers. */
+  private armed = false;
+  private launched = false;
 
   constructor(
     private readonly ctx: AppContext,
@@ -58,6 +65,7 @@ export class McpProxy implements ToolSource, HostListener {
           baseDir: settings.baseDir,
           env: opts.env ?? process.env,
           log,
+          timers: opts.timers,
           ...opts.downstream,
           events: {
             toolsChanged: () => {
@@ -73,6 +81,7 @@ export class McpProxy implements ToolSource, HostListener {
     this.byName = new Map(this.downstreams.map((d) => [d.name, d]));
     this.allowlist = createAllowlist(settings.routingTools, Object.fromEntries(entries.map(([n, c]) => [n, c.routing?.tools])));
     this.extras = new ExtrasForwarder(this.downstreams, () => this.waitFirst());
+    this.pipeline = new CallPipeline({ route: (req) => ctx.routing.route(req), mode: settings.mode, resultKeys: settings.resultKeys, datasetArgs: settings.datasetArgs, log, timers: opts.timers ?? systemTimers });
   }
 
   /** What createAppServer needs to offer this proxy's tools, resources, prompts and completions. */
@@ -80,10 +89,21 @@ export class McpProxy implements ToolSource, HostListener {
     return { sources: [this], resourceSources: [this.extras], promptSources: [this.extras], completionSources: [this.extras] };
   }
 
-  /** Starts connecting to every server; does not wait for them. */
-  start(): this {
-    this.downstreams.forEach((d) => d.start());
+  /**
+   * Lets the servers start: they connect when the first host session is ready, each told what that
+   * host declared (./client-wiring.ts), or at once with `capabilities` when given. Does not wait.
+   */
+  start(capabilities?: ClientCapabilities): this {
+    this.armed = true;
+    if (capabilities) this.launch(capabilities);
     return this;
+  }
+
+  private launch(capabilities: ClientCapabilities): void {
+    if (this.launched) return;
+    this.launched = true;
+    const caps = downstreamCapabilities(capabilities);
+    this.downstreams.forEach((d) => d.start(caps));
   }
 
   onEvent(listener: (e: SourceEvent) => void): () => void {
@@ -98,49 +118,56 @@ export class McpProxy implements ToolSource, HostListener {
 
   callTool(name: string, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult> | undefined {
     const entry = this.catalog.byName.get(name);
-    if (entry) return this.forward(this.byName.get(entry.server)!, entry.original, entry.exposed, args, scope);
-    if (!this.downstreams.some((d) => d.status === 'connecting')) return undefined;
+    if (entry) return this.forward(entry, args, scope);
+    if (!this.downstreams.some((d) => d.status === 'connecting' || d.status === 'idle')) return undefined;
     // A host may call a tool it knows from an earlier session before listing: wait as a first
     // tools/list would, then look again.
     return this.waitFirst().then(() => {
       const later = this.catalog.byName.get(name);
-      if (!later) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-      return this.forward(this.byName.get(later.server)!, later.original, later.exposed, args, scope);
+      if (!later) throw protocolError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      return this.forward(later, args, scope);
     });
   }
 
   /** A host became ready or changed its roots: each server decides what that means for it. */
   onHost(e: HostEvent): void {
+    if (e.kind === 'ready' && this.armed) this.launch(e.host.capabilities() ?? {});
     this.downstreams.forEach((d) => d.hostEvent(e));
   }
 
-  /** The pass-through lane for one session (./fast-path.ts). */
-  fastPath(app: AppServer): FastPath {
-    return new FastPath({
+  /** The lane for one session (./lane.ts): tool calls carried as bytes, decided by the same pipeline. */
+  lane(app: AppServer): Lane {
+    return new Lane({
       target: (name) => {
         const entry = this.catalog.byName.get(name);
-        if (!entry) return undefined;
-        const ds = this.byName.get(entry.server)!;
-        const pass = ds.passThrough();
-        if (!pass) return undefined;
-        const routes = this.allowlist.routes(ds.name, entry.original, entry.exposed);
-        return { pass, original: entry.original, route: routes ? { baseDir: ds.workDir(this.opts.cwd ?? process.cwd()) } : undefined };
+        const link = entry && this.byName.get(entry.server)!.lane();
+        return entry && link ? { link, target: this.targetOf(entry) } : undefined;
       },
-      hook: { route: this.ctx.routing.route, mode: this.ctx.settings.mode, log: this.ctx.log },
+      pipeline: this.pipeline,
       server: app.server,
       host: app.host,
       session: app.session,
-      datasetArgs: this.ctx.settings.datasetArgs,
       log: this.ctx.log,
     });
   }
 
+  /** True once close() has begun. */
+  closing = false;
+
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.downstreams.map((d) => d.close()));
+  }
+
+  /** Kills every server (and whatever it started) at once: for when there is no time to ask. */
+  killNow(): void {
+    this.downstreams.forEach((d) => d.killNow());
   }
 
   /** Hosts that list once right after connecting should see the tools of servers still starting. */
   private waitFirst(): Promise<unknown> {
+    // Asked before any host said it was ready (a host that skipped `initialized`): start now.
+    if (this.armed) this.launch({});
     const ms = this.opts.firstListWaitMs ?? 30_000;
     return (this.firstList ??= Promise.all(this.downstreams.map((d) => d.settled(ms))));
   }
@@ -151,52 +178,52 @@ export class McpProxy implements ToolSource, HostListener {
     for (const d of this.catalog.dropped) this.ctx.log.warn(`tool not exposed: ${d}`);
   }
 
-  private async forward(ds: Downstream, tool: string, exposed: string, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult> {
+  /** Where a catalog entry's calls go, and what the pipeline needs to know of it. */
+  private targetOf(entry: CatalogEntry<Tool>): CallTarget {
+    const ds = this.byName.get(entry.server)!;
+    return {
+      server: ds.name,
+      tool: entry.original,
+      exposed: entry.exposed,
+      routes: this.allowlist.routes(ds.name, entry.original, entry.exposed),
+      baseDir: ds.workDir(),
+      timeoutMs: ds.callTimeoutMs,
+    };
+  }
+
+  /** A call over the SDK client: the pipeline keeps its clock and decides its answer. */
+  private async forward(entry: CatalogEntry<Tool>, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult> {
     const { extra, session } = scope;
-    const hint = datasetHint(args, this.ctx.settings.datasetArgs);
-    // SPEC: any call naming a dataset makes its workspace current (the upload callback's analogue).
-    const hinted = hint === undefined ? undefined : session.ensure(hint).then((e) => e.run);
-    // Awaited (after the call) before answering, so the caller's next call sees that workspace.
-    const settled = hinted?.then(
-      () => undefined,
-      (e: unknown) => this.ctx.log.warn(`${exposed}: could not open the workspace of "${hint}": ${(e as Error).message}`),
-    );
+    const ds = this.byName.get(entry.server)!;
+    const target = this.targetOf(entry);
     const { progressToken, ...meta } = extra._meta ?? {};
+    const timedOut = new AbortController();
+    const call = this.pipeline.begin(
+      target,
+      args,
+      { session, progressToken, notify: (n) => extra.sendNotification(n), log: (params) => scope.log(params) },
+      () => timedOut.abort(),
+    );
     let result: CallToolResult;
     try {
       result = await ds.request(
-        { method: 'tools/call', params: { name: tool, ...(args !== undefined && { arguments: args }), ...(Object.keys(meta).length && { _meta: meta }) } },
+        { method: 'tools/call', params: { name: target.tool, ...(args !== undefined && { arguments: args }), ...(Object.keys(meta).length && { _meta: meta }) } },
         CallToolResultSchema,
         {
           caller: extra,
-          // Always asked for, so progress resets the timeout; passed on only if the caller wants it.
-          onprogress: (p) => {
-            if (progressToken !== undefined) void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => {});
-          },
+          signal: AbortSignal.any([extra.signal, timedOut.signal]),
+          timeoutMs: NO_SDK_TIMEOUT,
+          // Always asked for, so progress resets the clock; passed on only if the caller wants it.
+          onprogress: (p) => call.progress(p),
         },
       );
     } catch (e) {
-      await settled;
-      if (e instanceof DownstreamFailure) return failureResult(e);
-      throw passThroughError(e);
+      call.end();
+      if (timedOut.signal.aborted) return call.failed(call.timedOut());
+      if (e instanceof DownstreamFailure) return call.failed(e);
+      throw await call.error(e);
     }
-    await settled;
-    if (!this.allowlist.routes(ds.name, tool, exposed)) return result;
-
-    const outcome = await routeResult(
-      { tool, args, result, run: () => hinted ?? this.currentRun(scope), baseDir: ds.workDir(this.opts.cwd ?? process.cwd()) },
-      { route: this.ctx.routing.route, mode: this.ctx.settings.mode, log: this.ctx.log },
-    );
-    if (outcome.kind === 'pass') return result;
-    if (outcome.message) {
-      this.ctx.log.info(`${exposed}: ${outcome.message}`);
-      await scope.log({ level: 'info', logger: LOGGER_NAME, data: outcome.message }).catch(() => {});
-    }
-    return outcome.result;
-  }
-
-  private async currentRun(scope: CallScope): Promise<RunTarget> {
-    return (await scope.session.currentRun()) ?? (await scope.session.ensure()).run;
+    call.end();
+    return (await call.answer(result)) ?? result;
   }
 }
-

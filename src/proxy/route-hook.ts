@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
+import type { ResultKeys } from '../routing/classify.js';
 import { argumentPaths, detectArtifacts } from '../routing/detect.js';
 import { gpuFacts } from '../routing/gpu.js';
 import type { RouteOutcome, RouteRequest } from '../routing/router.js';
@@ -39,8 +40,8 @@ export interface HookDeps {
   route: (req: RouteRequest) => Promise<RouteOutcome>;
   mode: RouteMode;
   log: Logger;
-  detect?: typeof detectArtifacts;
-  gpu?: typeof gpuFacts;
+  /** Result keys the config adds (`routing.resultKeys`). */
+  resultKeys?: ResultKeys;
 }
 
 export async function routeResult(call: HookCall, deps: HookDeps): Promise<HookOutcome> {
@@ -48,8 +49,12 @@ export async function routeResult(call: HookCall, deps: HookDeps): Promise<HookO
   // or its inputs, and filing them would put a failed run's debris into the workspace as if it
   // were a result. The error goes back to the agent untouched.
   if (call.result.isError) return { kind: 'pass', why: 'the tool reported an error' };
-  const detection = (deps.detect ?? detectArtifacts)(call.result);
-  if (detection.candidates.length === 0) return { kind: 'pass', why: 'no artifacts in the result' };
+  const detection = detectArtifacts(call.result, { resultKeys: deps.resultKeys });
+  if (detection.candidates.length === 0) {
+    // The tool is on the allowlist, so it was expected to make files: say so, with the way out.
+    deps.log.info(`${call.tool}: nothing to route in its result (no known path keys, file:// links or inline files); if it writes files, name their result keys in routing.resultKeys`);
+    return { kind: 'pass', why: 'no artifacts in the result' };
+  }
   let run: RunTarget | undefined;
   let meta: RoutedMeta;
   try {
@@ -60,7 +65,7 @@ export async function routeResult(call: HookCall, deps: HookDeps): Promise<HookO
       inputs: argumentPaths(call.args),
       mode: deps.mode,
       run,
-      gpu: await (deps.gpu ?? gpuFacts)(call.args, detection.gpu),
+      gpu: await gpuFacts(call.args, detection.gpu),
       limits: detection.limits,
       baseDir: call.baseDir,
     });
@@ -70,6 +75,8 @@ export async function routeResult(call: HookCall, deps: HookDeps): Promise<HookO
     deps.log.error(`${call.tool}: ${reason}${(e as Error)?.stack ? `\n${(e as Error).stack}` : ''}`);
     meta = { entries: [], skipped: [{ src: '(routing)', reason }], manifest: null };
   }
+  // Only the call's own inputs were named (or duplicates): nothing happened, so nothing is added.
+  if (meta.entries.length === 0 && meta.skipped.length === 0) return { kind: 'pass', why: 'nothing but the call\'s inputs in the result' };
   for (const s of meta.skipped) deps.log.info(`${call.tool}: not routed ${s.src}: ${s.reason}`);
   const links: ResourceLink[] = meta.entries.map((e) => ({
     type: 'resource_link',
@@ -87,12 +94,24 @@ export async function routeResult(call: HookCall, deps: HookDeps): Promise<HookO
   return { kind: 'routed', result, meta, run, message };
 }
 
-/** The dataset a call's arguments name (SPEC: csv_path, dataset, data_path, file_path, path). */
+// Argument names that name any file, not only a dataset (a filesystem server's `path`): their
+// value counts as a dataset hint only when it looks like a data file.
+const GENERIC_KEYS = new Set(['path', 'file_path', 'filePath', 'file', 'filename']);
+const DATA_FILE = /\.(csv|tsv|parquet|feather|arrow|xlsx|xls|orc|avro|jsonl|ndjson|h5|hdf5)(\.(gz|bz2|xz|zst|zip))?$/i;
+
+/**
+ * The dataset a call's arguments name (README "Proxy mode", dataset hints: csv_path, dataset,
+ * data_path, file_path, path by default, in that order). A generic key (`path`, `file_path`)
+ * counts only for a data file (`tips.csv`, `sales.parquet`), so reading `notes.md` or listing a
+ * folder names no dataset.
+ */
 export function datasetHint(args: Record<string, unknown> | undefined, keys: readonly string[]): string | undefined {
   if (!args || typeof args !== 'object') return undefined;
   for (const k of keys) {
     const v = Object.prototype.hasOwnProperty.call(args, k) ? args[k] : undefined;
-    if (typeof v === 'string' && v.trim() !== '') return v;
+    if (typeof v !== 'string' || v.trim() === '') continue;
+    if (GENERIC_KEYS.has(k) && !DATA_FILE.test(v.trim())) continue;
+    return v;
   }
   return undefined;
 }

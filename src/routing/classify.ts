@@ -16,7 +16,7 @@ const TYPE_DIRS: Readonly<Record<string, TargetSubdir>> = {
   tmp: 'tmp', temp: 'tmp',
 };
 
-// SPEC "Type → folder": the fallback guess from the file extension.
+// README "Where artifacts are found, and where they go": the fallback guess from the file extension.
 const EXT_DIRS: Readonly<Record<string, TargetSubdir>> = {
   ...Object.fromEntries(['.png', '.jpg', '.svg', '.gif', '.webp'].map((e) => [e, 'plots'])),
   ...Object.fromEntries(['.pdf', '.html', '.md', '.docx'].map((e) => [e, 'reports'])),
@@ -35,15 +35,22 @@ const CANONICAL: Readonly<Record<TargetSubdir, string>> = {
   uploads: 'upload', indexes: 'index', logs: 'log', tmp: 'tmp',
 };
 
-// Result keys that name artifacts (SPEC "Where artifacts are found"), singular and plural.
-const KEY_TYPES: Readonly<Record<string, string>> = {
+// Result keys that name artifacts (README "Where artifacts are found, and where they go"),
+// singular and plural, snake_case and camelCase. '' means "an output, typed by its extension".
+const SNAKE_KEY_TYPES: Readonly<Record<string, string>> = {
   model_path: 'model', model_paths: 'model',
   report_path: 'report', report_paths: 'report', pdf_path: 'report',
   plot_path: 'plot', plot_paths: 'plot', image_path: 'plot', image_paths: 'plot',
   metrics_path: 'metrics', metrics_paths: 'metrics',
   index_path: 'index', index_paths: 'index',
   data_path: 'data', data_paths: 'data',
+  output_path: '', output_paths: '', output_file: '', output_files: '', file_path: '', file_paths: '', saved_path: '', saved_paths: '',
 };
+const camel = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const KEY_TYPES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SNAKE_KEY_TYPES).flatMap(([k, t]) => [[k, t], [camel(k), t]]));
+
+/** Result keys a config adds (`routing.resultKeys`): name → type, or '' to type by extension. */
+export type ResultKeys = Readonly<Record<string, string>>;
 
 const own = <T>(rec: Readonly<Record<string, T>>, key: string): T | undefined =>
   Object.prototype.hasOwnProperty.call(rec, key) ? rec[key] : undefined;
@@ -53,7 +60,7 @@ export function subdirForType(type: string | undefined): TargetSubdir | undefine
   return type === undefined ? undefined : own(TYPE_DIRS, type.trim().toLowerCase());
 }
 
-/** SPEC "Type → folder": the declared type wins; else the extension; else `data`. */
+/** Type → folder (README "Where artifacts are found, and where they go"): the declared type wins; else the extension; else `data`. */
 export function subdirFor(type: string | undefined, fileName: string): TargetSubdir {
   const byType = subdirForType(type);
   if (byType) return byType;
@@ -62,9 +69,12 @@ export function subdirFor(type: string | undefined, fileName: string): TargetSub
   return own(EXT_DIRS, ext === '.jpeg' ? '.jpg' : ext) ?? 'data';
 }
 
-/** The type a result key implies (`plot_paths` → plot), or undefined for any other key. */
-export function typeForKey(key: string): string | undefined {
-  return own(KEY_TYPES, key);
+/**
+ * The type a result key implies (`plot_paths` → plot, `imagePath` → plot, `outputPath` → '' for
+ * "by extension"), or undefined for any other key. Keys the config adds come first.
+ */
+export function typeForKey(key: string, extra?: ResultKeys): string | undefined {
+  return (extra && own(extra, key)) ?? own(KEY_TYPES, key);
 }
 
 /** The canonical manifest type: a declared type maps to its folder's name; unknown types follow the folder. */

@@ -47,7 +47,7 @@ export function readBlock(block: object): BlockFinding {
     const text = read(res, 'text');
     const blob = read(res, 'blob');
     const mime = str(read(res, 'mimeType'));
-    // SPEC: the bytes are the text or blob; the URI only gives the file name.
+    // README "Where artifacts are found": the bytes are the text or blob; the URI only gives the file name.
     const name = typeof uri === 'string' ? candidateName(uri) : undefined;
     if (typeof blob === 'string') return { consumed: ['resource'], inline: inline('resource', 'base64', blob, mime, name) };
     if (typeof text === 'string') return { consumed: ['resource'], inline: inline('resource', 'utf8', text, mime, name) };

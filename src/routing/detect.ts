@@ -4,7 +4,7 @@
 // (getters and proxies may throw). Each bound that stops the walk is reported in `limits`.
 import path from 'node:path';
 import type { Candidate, Detection } from './types.js';
-import { typeForKey } from './classify.js';
+import { typeForKey, type ResultKeys } from './classify.js';
 import { fileUrlPath, gpuFact, isArray, isOtherUrl, lengthOf, pathOf, read, readKeys } from './detect-util.js';
 import { readBlock } from './detect-blocks.js';
 
@@ -19,6 +19,8 @@ export interface DetectOptions {
   maxCandidates?: number;
   /** Longest `text` block parsed as JSON, in UTF-16 units (default 8 MiB). */
   maxTextChars?: number;
+  /** More result keys that name artifacts (`routing.resultKeys`). */
+  resultKeys?: ResultKeys;
 }
 
 const DEFAULTS: Required<DetectOptions> = {
@@ -26,6 +28,7 @@ const DEFAULTS: Required<DetectOptions> = {
   maxNodes: 100_000,
   maxCandidates: 1000,
   maxTextChars: 8 * 1024 * 1024,
+  resultKeys: {},
 };
 
 // Our own proxy writes routed paths here; walking it would route a result's routing report.
@@ -106,8 +109,13 @@ class Walker {
       if (handled.has(key) || key === OWN_META_KEY) continue;
       const v = read(value, key);
       if (key === 'artifacts' && this.visitArtifacts(v, depth)) continue;
-      const keyType = typeForKey(key);
-      if (keyType !== undefined && this.visitKeyed(key, keyType, v, depth)) continue;
+      const keyType = typeForKey(key, this.o.resultKeys);
+      if (keyType !== undefined && this.visitKeyed(key, keyType || undefined, v, depth)) continue;
+      // A file:// URI under any key (`uri`, `result`, `download`) names a local file the tool made.
+      if (typeof v === 'string' && v.startsWith('file://')) {
+        this.addPath(v, undefined, key, false);
+        continue;
+      }
       this.noteGpu(key, v);
       children.push(v);
     }
@@ -147,8 +155,8 @@ class Walker {
     return true;
   }
 
-  /** `plot_paths: "…" | ["…"]` and friends. */
-  private visitKeyed(key: string, type: string, v: unknown, depth: number): boolean {
+  /** `plot_paths: "…" | ["…"]` and friends; `type` undefined: by extension. */
+  private visitKeyed(key: string, type: string | undefined, v: unknown, depth: number): boolean {
     if (typeof v === 'string') {
       this.addPath(v, type, key, false);
       return true;

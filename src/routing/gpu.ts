@@ -1,4 +1,4 @@
-// Whether a call ran on a GPU, for the manifest's gpu_used / gpu_device (SPEC "Manifest"):
+// Whether a call ran on a GPU, for the manifest's gpu_used / gpu_device (README "Manifests"):
 // an argument `gpu: true`, or the result says so; the device from the result, else the machine's
 // first visible GPU, honouring CUDA_VISIBLE_DEVICES=-1 (no GPU visible).
 import { execFile } from 'node:child_process';

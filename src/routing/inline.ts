@@ -30,12 +30,14 @@ export function inlineBytes(c: Inline): Iterable<Buffer> {
 
 /**
  * The file name for inline bytes: the block's own name (the last URI segment; the store sanitises
- * it), given the extension of its MIME type when it has none; else `{blockType}_{stamp}.{ext}`.
+ * it), given the extension of its MIME type when it has none; else named after the tool that made
+ * it, `{tool}_{blockType}_{stamp}.{ext}` (`get-tiny-image_image_20251017_223145_120.png`), which
+ * says more in a folder of plots than a bare `image_…`.
  */
-export function inlineName(c: Inline, stamp: string): string {
+export function inlineName(c: Inline, stamp: string, tool?: string): string {
   const ext = (c.mime && mime.extension(c.mime)) || (c.encoding === 'utf8' ? 'txt' : 'bin');
   if (c.name) return path.extname(c.name) ? c.name : `${c.name}.${ext}`;
-  return `${c.blockType}_${stamp}.${ext}`;
+  return `${tool ? `${tool}_` : ''}${c.blockType}_${stamp}.${ext}`;
 }
 
 export function inlineMime(c: Inline, name: string): string {

@@ -127,7 +127,7 @@ class RoutingEvent {
     const { store } = this.deps;
     // Refused before decoding: an oversized blob costs no memory beyond the string itself.
     if (inlineSize(c) > store.maxBytes) return skip(src, sizeCapReason(store.maxBytes));
-    const name = inlineName(c, this.stamp);
+    const name = inlineName(c, this.stamp, this.req.tool);
     const subdir = subdirFor(this.req.defaultType, name);
     const res = await store.putBytes(inlineBytes(c), await this.destDir(subdir), name);
     const entry = this.entry(c.label, this.req.defaultType, subdir, src, res, 'write');

@@ -3,9 +3,8 @@
 // whose resources, prompts and completions come from the sources it is given (src/server/sources.ts);
 // their events (list changes, logging) are relayed to the host, and the host's own (ready, roots
 // changed) to them. Every handler hands sources this session's HostLink in `extra.host`.
-// Errors are converted to one of the two MCP channels here, and only here.
+// Failures become one of the two MCP channels through ./errors.ts.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
@@ -15,7 +14,6 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   ResultSchema,
   RootsListChangedNotificationSchema,
@@ -23,20 +21,18 @@ import {
   UnsubscribeRequestSchema,
   type CallToolResult,
   type ServerCapabilities,
-  type ServerNotification,
-  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { Timers } from '../time.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
 import { WorkspaceSession } from '../workspace/session.js';
 import type { AppContext } from './context.js';
-import { OWN_TOOLS, ToolFailure, type CallInfo, type OwnTool } from './own-tools.js';
+import { toolError, protocolError } from './errors.js';
+import { OWN_TOOLS, type CallInfo, type OwnTool } from './own-tools.js';
 import { pageAcross } from './paging.js';
-import type { CallScope, CompletionSource, EventSource, HostEvent, HostLink, HostListener, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
+import type { CallExtra, CallScope, CompletionSource, EventSource, HostEvent, HostLink, HostListener, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
 
-export type { CallScope, CompletionSource, HostLink, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
-/** The SDK's handler extra, plus the session's host (always set by this server's handlers). */
-export type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification> & { host?: HostLink };
+export type { CallExtra, CallScope, CompletionSource, HostLink, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
 
 export interface AppServer {
   server: Server;
@@ -83,13 +79,13 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const { name, arguments: args } = req.params;
     const tool = own.get(name);
-    if (tool) return callOwn(tool, args, session, ctx, progressTo(extra));
+    if (tool) return callOwn(tool, args, session, ctx, progressTo(extra, ctx.timers));
     const scope: CallScope = { extra: x(extra), session, log: (params) => server.sendLoggingMessage(params, extra.sessionId) };
     for (const s of sources) {
       const res = s.callTool(name, args, scope);
       if (res) return res;
     }
-    throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    throw protocolError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   });
 
   if (resources.length) {
@@ -101,13 +97,13 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
     );
     server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
       const res = firstOf(resources, (r) => r.readResource(req.params.uri, x(extra)));
-      if (!res) throw new McpError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
+      if (!res) throw protocolError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
       return res;
     });
     server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
       // A URI that no source owns can never be updated: saying yes would be a promise not kept.
       const sub = firstOf(resources, (r) => r.subscribeResource?.(req.params.uri, x(extra)));
-      if (!sub) throw new McpError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
+      if (!sub) throw protocolError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
       await sub;
       return {};
     });
@@ -121,7 +117,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
     server.setRequestHandler(ListPromptsRequestSchema, async (req, extra) => listAcross(prompts, 'prompts', (p, c) => p.listPrompts(c, x(extra)), req.params?.cursor));
     server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
       const res = firstOf(prompts, (p) => p.getPrompt(req.params.name, req.params.arguments, x(extra)));
-      if (!res) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
+      if (!res) throw protocolError(ErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
       return res;
     });
   }
@@ -227,12 +223,12 @@ function also(server: Server, slot: 'oninitialized' | 'onclose', fn: () => void)
 }
 
 /** Progress notifications to the caller of a request, if it sent a token; at most ten a second. */
-function progressTo(extra: CallExtra): CallInfo['progress'] {
+function progressTo(extra: CallExtra, timers: Pick<Timers, 'now'>): CallInfo['progress'] {
   const token = extra._meta?.progressToken;
   if (token === undefined) return undefined;
   let last = 0;
   return ({ done, message }) => {
-    const now = Date.now();
+    const now = timers.now();
     if (now - last < 100) return;
     last = now;
     void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: done, message } }).catch(() => {});
@@ -241,21 +237,13 @@ function progressTo(extra: CallExtra): CallInfo['progress'] {
 
 async function callOwn(tool: OwnTool, args: unknown, session: WorkspaceSession, ctx: AppContext, progress?: CallInfo['progress']): Promise<CallToolResult> {
   const parsed = tool.input.safeParse(args ?? {});
-  if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `${tool.name}: ${formatZod(parsed.error)}`);
+  if (!parsed.success) throw protocolError(ErrorCode.InvalidParams, `${tool.name}: ${formatZod(parsed.error)}`);
   try {
     const out = (await tool.run(parsed.data, session, ctx, { progress })) as Record<string, unknown>;
     return { content: [{ type: 'text', text: JSON.stringify(out, null, 2) }], structuredContent: out };
   } catch (e) {
-    return toolError(tool.name, e, ctx);
+    return toolError(tool.name, e, ctx.log);
   }
-}
-
-/** The one place an unexpected error becomes a result the agent can act on. */
-export function toolError(tool: string, e: unknown, ctx: Pick<AppContext, 'log'>): CallToolResult {
-  if (e instanceof McpError) throw e;
-  const msg = e instanceof ToolFailure ? e.message : `${tool} failed: ${(e as Error)?.message ?? String(e)}`;
-  if (!(e instanceof ToolFailure)) ctx.log.error(`${tool}: ${(e as Error)?.stack ?? String(e)}`);
-  return { isError: true, content: [{ type: 'text', text: msg }] };
 }
 
 function formatZod(err: z.ZodError): string {

@@ -6,9 +6,9 @@ import type { Logger } from '../log.js';
 import { terminalProgress } from '../progress.js';
 import { broadRootReason, createSourcePolicy } from '../routing/policy.js';
 import { routeCandidates, type RouteRequest, type RouteOutcome } from '../routing/router.js';
-import { systemClock, type Clock } from '../time.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../time.js';
 import { Workspaces } from '../workspace/layout.js';
-import { chooseRoots, type RootChoice } from '../workspace/roots.js';
+import { chooseRoots, type RootChoice } from '../storage/local-roots.js';
 
 export interface RoutingService {
   route(req: RouteRequest): Promise<RouteOutcome>;
@@ -29,14 +29,16 @@ export interface AppContext {
   routing: RoutingService;
   log: Logger;
   clock: Clock;
+  timers: Timers;
 }
 
 export async function createContext(
   settings: Settings,
   log: Logger,
-  opts: { clock?: Clock; dataDir?: string; extraSourceRoots?: string[]; homeDir?: string } = {},
+  opts: { clock?: Clock; timers?: Timers; dataDir?: string; extraSourceRoots?: string[]; homeDir?: string } = {},
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
+  const timers = opts.timers ?? systemTimers;
   const roots = await chooseRoots(settings, opts.dataDir);
   if (roots.fallback) log.warn(`${roots.fallback}; using ${roots.workspacesRoot}`);
   const workspaces = await Workspaces.open(roots.workspacesRoot, clock, { maxBytes: settings.maxArtifactBytes });
@@ -57,6 +59,7 @@ export async function createContext(
     workspaces,
     log,
     clock,
+    timers,
     routing: routingService((req) => routeCandidates(req, { store, policy, clock, log }), log),
   };
 }

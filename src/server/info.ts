@@ -10,10 +10,11 @@ import type { InfoOut } from './schemas.js';
 const RECENT_ENTRIES = 10;
 const RECENT_RUNS = 20;
 
+/** What a run holds; with no run, what is known: the root, and the current dataset if there is one (no run made yet). */
 export async function describeRun(
   workspaces: Workspaces,
   run: RunTarget | undefined,
-  base: { mode: 'copy' | 'move'; rootFallback?: string },
+  base: { mode: 'copy' | 'move'; rootFallback?: string; dataset?: string },
 ): Promise<InfoOut> {
   const common = {
     workspaces_root: workspaces.root,
@@ -21,7 +22,7 @@ export async function describeRun(
     mode: base.mode,
   };
   if (!run) {
-    return { active: false, ...common, dataset: null, run_id: null, workspace_root: null, subdirs: null, latest: null, counts: {}, bytes: 0, runs: [], recent: [] };
+    return { active: false, ...common, dataset: base.dataset ?? null, run_id: null, workspace_root: null, subdirs: null, latest: null, counts: {}, bytes: 0, runs: [], recent: [] };
   }
   const [stats, runs, latest] = await Promise.all([workspaces.counts(run), workspaces.recentRuns(run.dataset, RECENT_RUNS), workspaces.latest(run.dataset)]);
   const recent = await recentEntries(workspaces.store, run, RECENT_ENTRIES, stats.manifests);

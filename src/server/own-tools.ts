@@ -7,6 +7,7 @@ import type { Candidate } from '../routing/types.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import { datasetSlug } from '../workspace/slug.js';
 import type { AppContext } from './context.js';
+import { ToolFailure } from './errors.js';
 import { describeRun } from './info.js';
 import {
   EnsureInput,
@@ -35,10 +36,7 @@ export interface CallInfo {
   progress?: (p: { done: number; message: string }) => void;
 }
 
-/** A failure the agent can act on: becomes an `isError` result, not a protocol error. */
-export class ToolFailure extends Error {
-  override name = 'ToolFailure';
-}
+export { ToolFailure } from './errors.js';
 
 function define<I extends z.ZodType, O extends z.ZodType>(
   name: string,
@@ -79,7 +77,7 @@ function parseResult(result: unknown): unknown {
 
 async function routeArtifacts(args: z.infer<typeof RouteInput>, session: WorkspaceSession, ctx: AppContext, call?: CallInfo): Promise<RouteOut> {
   if (args.result === undefined && !args.paths?.length) throw new ToolFailure('nothing to route: pass `result` (a tool result) or `paths`');
-  const detection = args.result === undefined ? undefined : detectArtifacts(parseResult(args.result));
+  const detection = args.result === undefined ? undefined : detectArtifacts(parseResult(args.result), { resultKeys: ctx.settings.resultKeys });
   const explicit: Candidate[] = (args.paths ?? []).map((p, i) =>
     typeof p === 'string'
       ? { kind: 'path', path: p, type: args.type, label: args.label ?? `paths[${i}]`, explicit: true }
@@ -110,7 +108,8 @@ async function getWorkspaceInfo(args: z.infer<typeof InfoInput>, session: Worksp
   if (!runId) runId = mine ? (await mine).runId : await ctx.workspaces.latest(slug);
   if (!runId) {
     if (args.dataset !== undefined) throw new ToolFailure(`no workspace for dataset "${slug}" yet; call ensure_workspace first`);
-    return describeRun(ctx.workspaces, undefined, base);
+    // The session's current dataset, named by a call, with no run made yet (nothing filed there).
+    return describeRun(ctx.workspaces, undefined, { ...base, dataset: slug });
   }
   try {
     return await describeRun(ctx.workspaces, await ctx.workspaces.openRun(slug, runId), base);

@@ -6,6 +6,7 @@ import { ErrorCode, McpError, type ListResourcesResult, type ReadResourceResult,
 import { StoreRefusal, type Key, type WorkspaceStore } from '../storage/store.js';
 import type { RoutedEvent, RoutingService } from './context.js';
 import type { ResourceSource, SourceEvent } from './sources.js';
+import { protocolError } from './errors.js';
 
 export const PAGE_SIZE = 500;
 export const MAX_READ_BYTES = 64 * 1024 ** 2;
@@ -15,7 +16,7 @@ const TEXTUAL = /^(text\/|application\/(json|xml|yaml|x-yaml|javascript|x-ndjson
 const encodeCursor = (rel: string): string => Buffer.from(rel, 'utf8').toString('base64url');
 function decodeCursor(c: string): string[] {
   const rel = Buffer.from(c, 'base64url').toString('utf8');
-  if (!rel || rel.includes('\0') || rel.split('/').some((s) => s === '..' || s === '')) throw new McpError(ErrorCode.InvalidParams, 'invalid cursor');
+  if (!rel || rel.includes('\0') || rel.split('/').some((s) => s === '..' || s === '')) throw protocolError(ErrorCode.InvalidParams, 'invalid cursor');
   return rel.split('/');
 }
 
@@ -166,7 +167,7 @@ export class WorkspaceResources implements ResourceSource {
   }
 
   private async read(uri: string, key: Key): Promise<ReadResourceResult> {
-    const notFound = (why: string): McpError => new McpError(ErrorCode.InvalidParams, `resource not readable: ${why}`, { uri });
+    const notFound = (why: string): McpError => protocolError(ErrorCode.InvalidParams, `resource not readable: ${why}`, { uri });
     // `{dataset}/latest/…` reads through the pointer (the one link a reader may take), by its run id.
     if (key[1] === 'latest' && key.length > 2) {
       const id = await this.store.readLatest(key[0]!);

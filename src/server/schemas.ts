@@ -71,7 +71,7 @@ export const InfoInput = z.strictObject({
 });
 
 export const InfoOutput = z.object({
-  active: z.boolean().describe('True when the session has a current workspace, or the asked-for run exists.'),
+  active: z.boolean().describe('True when the session has a current run, or the asked-for run exists; a current dataset with no run yet is not active.'),
   workspaces_root: z.string(),
   root_fallback: z.string().optional().describe('Why the default root was not used.'),
   dataset: z.string().nullable(),
@@ -90,9 +90,28 @@ export type EnsureOut = z.infer<typeof EnsureOutput>;
 export type RouteOut = z.infer<typeof RouteOutput>;
 export type InfoOut = z.infer<typeof InfoOutput>;
 
-/** The JSON Schema MCP advertises for a zod object (no `$schema` key; `type: "object"` at the top). */
+/**
+ * The JSON Schema MCP advertises for a zod object (no `$schema` key; `type: "object"` at the top).
+ * A nullable field is written `anyOf: [{type: X}, {type: "null"}]`, not `type: [X, "null"]`: some
+ * hosts' schema handling takes only a single `type` (the MCP Inspector's --strict warns on the
+ * array form as not portable).
+ */
 export function toolJsonSchema(schema: z.ZodType, io: 'input' | 'output'): { type: 'object'; [k: string]: unknown } {
-  const js = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const js = portable(z.toJSONSchema(schema, { io, unrepresentable: 'any' })) as Record<string, unknown>;
   delete js.$schema;
   return { ...js, type: 'object' };
+}
+
+function portable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(portable);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = portable(v);
+  if (Array.isArray(out.type)) {
+    const { type, ...rest } = out;
+    const types = type as string[];
+    if (types.length === 1) return { ...rest, type: types[0] };
+    return { ...rest, anyOf: types.map((t) => ({ type: t })) };
+  }
+  return out;
 }

@@ -21,8 +21,12 @@ import type {
   ServerRequest,
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import type { WorkspaceSession } from '../workspace/session.js';
-import type { CallExtra } from './app.js';
+
+/** The SDK's handler extra, plus the session's host (always set by the app server's handlers). */
+export type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification> & { host?: HostLink };
 
 /** Something a source tells every connected host. */
 export type SourceEvent =

@@ -19,13 +19,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
-import { manifestKey, newestManifestNames, SUBDIRS, type RunCounts, type Subdir } from '../workspace/types.js';
+import type { FolderCounts, RunShape } from './store.js';
 import { Folder, within } from './local-folder.js';
 import { createExclusive, READ_FLAGS } from './local-io.js';
 
 /** A folder changed this recently may change again unseen in the same timestamp tick (ms). */
 export const RACY_MS = 2_000;
-/** How many newest manifest names a manifests folder's record keeps for `recent`. */
+/** How many newest names the `newest` folder's record keeps (manifests, for `recent`). */
 export const NEWEST_KEPT = 64;
 /** Runs with fewer files are cheap to rescan and are not persisted (no cache files for small runs). */
 export const PERSIST_MIN_FILES = 2_000;
@@ -43,9 +43,9 @@ interface DirRecord {
   hot: [string, number][];
   /** Sub-folders (real folders, never symlinks). */
   dirs: string[];
-  /** manifests/ only: manifest file names, newest first, at most NEWEST_KEPT. */
+  /** The shape's `newest` folder only: its file names, newest first, at most NEWEST_KEPT. */
   newest?: string[];
-  /** manifests/ only: `newest` holds every manifest of the folder. */
+  /** The `newest` folder only: `newest` holds every name of the folder. */
   complete?: boolean;
 }
 
@@ -70,7 +70,7 @@ function isRecord(v: unknown): v is DirRecord {
     typeof r === 'object' && r !== null && typeof r.ino === 'string' && typeof r.mtime === 'string' && typeof r.ctime === 'string' &&
     typeof r.racy === 'boolean' && Number.isSafeInteger(r.files) && Number.isSafeInteger(r.bytes) && Array.isArray(r.hot) && Array.isArray(r.dirs) &&
     r.hot.every((h) => Array.isArray(h) && typeof h[0] === 'string' && !h[0].includes('/') && !h[0].includes('\\') && h[0] !== '..' && h[0] !== '.' && Number.isSafeInteger(h[1])) && r.dirs.every((d) => typeof d === 'string' && !d.includes('/') && d !== '..' && d !== '.') &&
-    (r.newest === undefined || (Array.isArray(r.newest) && r.newest.every((n) => typeof n === 'string' && manifestKey(n) !== undefined)))
+    (r.newest === undefined || (Array.isArray(r.newest) && r.newest.every((n) => typeof n === 'string' && !n.includes('/') && n !== '..' && n !== '.')))
   );
 }
 
@@ -92,16 +92,16 @@ export class RunIndex {
    * held open as `run` (every folder below it entered by descriptor, no link followed); `id`
    * names its snapshot.
    */
-  async counts(run: Folder, id: string): Promise<RunCounts> {
+  async counts(run: Folder, id: string, shape: RunShape): Promise<FolderCounts> {
     const old = this.memory.get(id) ?? (await this.load(id));
     const next: Snapshot = { v: 1, runDir: id, dirs: {} };
     const t0 = this.now();
     let changed = !old;
-    const perSubdir = new Map<Subdir, number>();
+    const perSubdir = new Map<string, number>();
     let bytes = 0;
     // Folders are visited in parallel per subfolder; each one's records are independent.
     await Promise.all(
-      SUBDIRS.map(async (s) => {
+      shape.subfolders.map(async (s) => {
         const stack: { rel: string; folder: Folder | undefined }[] = [{ rel: s, folder: await run.child(s).catch(() => undefined) }];
         let n = 0;
         while (stack.length) {
@@ -115,7 +115,7 @@ export class RunIndex {
             const st = await folder.statBig();
             let rec = old?.dirs[rel];
             if (!rec || rec.racy || !sameStat(rec, st)) {
-              rec = await scanDir(folder, st, t0, rel === 'manifests');
+              rec = await scanDir(folder, st, t0, rel === shape.newest.folder ? shape.newest.order : undefined);
               changed = true;
             }
             next.dirs[rel] = rec;
@@ -131,14 +131,14 @@ export class RunIndex {
         perSubdir.set(s, n);
       }),
     );
-    // In SUBDIRS order whatever order the walks finished in: the JSON a client sees is stable.
-    const counts = Object.fromEntries(SUBDIRS.map((s) => [s, perSubdir.get(s) ?? 0])) as Record<Subdir, number>;
+    // In the shape's order whatever order the walks finished in: the JSON a client sees is stable.
+    const counts = Object.fromEntries(shape.subfolders.map((s) => [s, perSubdir.get(s) ?? 0]));
     const files = [...perSubdir.values()].reduce((a, b) => a + b, 0);
     if (old && Object.keys(old.dirs).length !== Object.keys(next.dirs).length) changed = true;
     this.memory.set(id, next);
     if (changed && this.dir && files >= this.persistMin) await this.save(next);
-    const m = next.dirs.manifests;
-    return { counts, bytes, manifests: { newest: m?.newest ?? [], complete: m?.complete ?? true } };
+    const m = next.dirs[shape.newest.folder];
+    return { counts, bytes, newest: { names: m?.newest ?? [], complete: m?.complete ?? true } };
   }
 
   /** A run was removed: drop its snapshot, in memory and on disk. */
@@ -205,7 +205,7 @@ async function hotBytes(dir: Folder, hot: [string, number][]): Promise<number> {
   return n;
 }
 
-async function scanDir(dir: Folder, st: BigIntStats, t0: number, manifests: boolean): Promise<DirRecord> {
+async function scanDir(dir: Folder, st: BigIntStats, t0: number, newestOrder?: (names: string[]) => string[]): Promise<DirRecord> {
   const rec: DirRecord = {
     ino: String(st.ino),
     mtime: String(st.mtimeNs),
@@ -233,8 +233,8 @@ async function scanDir(dir: Folder, st: BigIntStats, t0: number, manifests: bool
       else rec.bytes += fst.size;
     });
   }
-  if (manifests) {
-    const all = newestManifestNames(files, Number.POSITIVE_INFINITY);
+  if (newestOrder) {
+    const all = newestOrder(files);
     rec.newest = all.slice(0, NEWEST_KEPT);
     rec.complete = all.length <= NEWEST_KEPT;
   }

@@ -8,10 +8,9 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { RunCounts } from '../workspace/types.js';
 import {
   checkKey, DEFAULT_MAX_BYTES, sizeCapReason, StoreRefusal, validSegment,
-  type ByteSource, type Entry, type Key, type PutOptions, type PutResult, type SourceAdmission, type SweepReport, type TreeResult, type TreeSource, type WorkspaceStore,
+  type ByteSource, type Entry, type FolderCounts, type Key, type RunShape, type PutOptions, type PutResult, type SourceAdmission, type SweepReport, type TreeResult, type TreeSource, type WorkspaceStore,
 } from './store.js';
 import {
   claim, cloneOrCopy, copyHashed, hashHandle, hashIn, NO_HARDLINKS, openSource, openTemp, READ_FLAGS, sameContent, sameInode, TEMP_PREFIX, toReadable, unlinkQuiet, type Digest,
@@ -288,8 +287,8 @@ export class LocalStore implements WorkspaceStore {
     });
   }
 
-  runCounts(run: Key): Promise<RunCounts> {
-    return within(this.top.walk(checkKey(run)), (f) => this.index.counts(f, this.locate(run)));
+  runCounts(run: Key, shape: RunShape): Promise<FolderCounts> {
+    return within(this.top.walk(checkKey(run)), (f) => this.index.counts(f, this.locate(run), shape));
   }
 
   forgetRun(run: Key): Promise<void> {

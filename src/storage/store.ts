@@ -6,9 +6,25 @@
 // the source policy has cleared, and checks what it opened against that policy again.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Key, RunCounts } from '../workspace/types.js';
 
-export type { Key } from '../workspace/types.js';
+/** A place in the store, as path segments below the workspaces root: `[dataset, run_id, subdir, name]`. */
+export type Key = readonly string[];
+
+/**
+ * The shape of a run as far as counting it goes, given by the workspace layer: the subfolders to
+ * count, and the one whose newest file names are wanted (in the order `order` gives, newest first).
+ */
+export interface RunShape {
+  subfolders: readonly string[];
+  newest: { folder: string; order(names: string[]): string[] };
+}
+
+/** Files (recursive) per subfolder, total bytes, and the newest names of the `newest` folder. */
+export interface FolderCounts {
+  counts: Record<string, number>;
+  bytes: number;
+  newest: { names: string[]; complete: boolean };
+}
 
 /** 10 GiB: the default size cap of one artifact (a file, or a folder's total). */
 export const DEFAULT_MAX_BYTES = 10 * 1024 ** 3;
@@ -149,8 +165,8 @@ export interface WorkspaceStore {
   /** Points `{dataset}/latest` at `runId`. */
   writeLatest(dataset: string, runId: string): Promise<void>;
 
-  /** File counts and bytes per subfolder of a run, and its newest manifest names. */
-  runCounts(run: Key): Promise<RunCounts>;
+  /** File counts and bytes per subfolder of a run, and the newest names of one of them. */
+  runCounts(run: Key, shape: RunShape): Promise<FolderCounts>;
   /** A run was removed: drop what is cached about it. */
   forgetRun(run: Key): Promise<void>;
   /** Removes temp files that writers killed mid-write left behind; never a live writer's. */

@@ -3,14 +3,20 @@
 // environment plus the entry's env), and its stdout cannot be wrapped from outside (junk lines
 // must be dropped and reported, and a message can be longer than its 10 MB line buffer). The
 // message framing is the SDK's own (`serializeMessage` / `deserializeMessage`), not a copy.
-// Lines stay bytes until parsed, and `tap` may take a line before it is parsed at all: the
-// proxy's pass-through lane forwards such lines without decoding them (src/proxy/fast-lane.ts).
-// Stopping is staged: close stdin, then SIGTERM, then SIGKILL, `graceMs` apart.
+// Lines stay bytes until parsed, and `lane` may take a line before it is parsed at all: the
+// proxy's lane forwards such lines without decoding them (src/proxy/lane-wire.ts).
+// Stopping is staged: close stdin, then SIGTERM, then SIGKILL, `graceMs` apart. On POSIX the child
+// leads a process group of its own and the signals go to the whole group: a server started
+// through a launcher (`npx`, `uvx`, a shell script) is a grandchild, and the launcher exiting first
+// must not leave it running.
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+/** Process groups (POSIX): the child and everything it starts are stopped together. */
+const GROUPS = process.platform !== 'win32';
 
 export interface ChildSpec {
   command: string;
@@ -42,8 +48,8 @@ export class ChildStdioTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   /** Set once the child has exited. */
   exit?: ChildExit;
-  /** Sees each message line before it is parsed; returns true when it has taken it. */
-  tap?: (line: Buffer) => boolean;
+  /** Sees each message line before it is parsed; returns true when the lane has taken it. */
+  lane?: (line: Buffer) => boolean;
   private child?: ChildProcess;
   private closed?: Promise<void>;
 
@@ -64,13 +70,14 @@ export class ChildStdioTransport implements Transport {
       stdio: ['pipe', 'pipe', 'pipe'],
       shell: false,
       windowsHide: true,
+      detached: GROUPS,
     });
     this.child = child;
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (t: string) => this.opts.onStderr?.(t));
     child.stdin?.on('error', (e) => this.onerror?.(e));
     const lines = this.opts.lines((line) => {
-      if (this.tap?.(line)) return;
+      if (this.lane?.(line)) return;
       const text = line.toString('utf8');
       let msg: JSONRPCMessage;
       try {
@@ -128,16 +135,50 @@ export class ChildStdioTransport implements Transport {
     if (!stdin.write(data)) await new Promise<void>((r) => stdin.once('drain', r));
   }
 
+  /** SIGKILL to the child and everything it started, now. */
+  killNow(): void {
+    if (this.child && this.alive(this.child)) this.signal(this.child, 'SIGKILL');
+  }
+
   async close(): Promise<void> {
     const child = this.child;
     if (!child || !this.closed) return;
+    // Hosts give us about 2 s after closing our stdin before they signal us: the first step (the
+    // server's own clean exit on a closed stdin) gets half a second of that at most.
     const grace = this.opts.graceMs ?? 2000;
-    const waitClosed = (ms: number) => Promise.race([this.closed, new Promise<void>((r) => setTimeout(r, ms).unref())]);
+    const waitGone = async (ms: number): Promise<void> => {
+      // The child's exit, and then (for a group) its last member's: polled, there is no event.
+      const until = Date.now() + ms;
+      await Promise.race([this.closed, new Promise<void>((r) => setTimeout(r, ms).unref())]);
+      while (this.alive(child) && Date.now() < until) await new Promise<void>((r) => setTimeout(r, 25).unref());
+    };
     child.stdin?.end();
-    await waitClosed(grace);
-    if (!this.exit && child.exitCode === null) child.kill('SIGTERM');
-    await waitClosed(grace);
-    if (!this.exit && child.exitCode === null) child.kill('SIGKILL');
-    await waitClosed(grace);
+    await waitGone(Math.min(grace, 500));
+    if (this.alive(child)) this.signal(child, 'SIGTERM');
+    await waitGone(grace);
+    if (this.alive(child)) this.signal(child, 'SIGKILL');
+    await waitGone(grace);
+  }
+
+  /** Whether the child (on POSIX: anything left in its process group) is still running. */
+  private alive(child: ChildProcess): boolean {
+    if (GROUPS && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 0);
+        return true;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    return !this.exit && child.exitCode === null;
+  }
+
+  private signal(child: ChildProcess, sig: NodeJS.Signals): void {
+    try {
+      if (GROUPS && child.pid !== undefined) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      // Gone meanwhile.
+    }
   }
 }

@@ -4,7 +4,7 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isJSONRPCErrorResponse, isJSONRPCResultResponse, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import type { LaunchSpec } from '../proxy/launch.js';
+import type { LaunchSpec } from './types.js';
 import { ChildStdioTransport, type ChildStdioOptions } from './child-stdio.js';
 
 export interface TransportHooks {

@@ -1,7 +1,7 @@
 // The stdio front's transport: MCP messages on stdin/stdout and nothing else on stdout. Like the
 // SDK's StdioServerTransport (same framing, same message validation), plus two seams the proxy's
-// fast path needs: `intercept` sees each message line (bytes) first and may take it, and `sendRaw`
-// writes an already-serialized line, so a large downstream result is never decoded and re-encoded.
+// lane needs: `lane` sees each message line (bytes) first and may take it, and `sendRaw` writes an
+// already-serialized line, so a large downstream result is never decoded and re-encoded.
 import type { Readable, Writable } from 'node:stream';
 import { deserializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -15,8 +15,8 @@ export class HostStdioTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
-  /** Sees each message line, as bytes, before it is parsed; returns true when it has taken it. */
-  intercept?: (line: Buffer) => boolean;
+  /** Sees each message line, as bytes, before it is parsed; returns true when the lane has taken it. */
+  lane?: (line: Buffer) => boolean;
   private started = false;
   private closed = false;
   private readonly lines = new LineSplitter(
@@ -42,7 +42,7 @@ export class HostStdioTransport implements Transport {
   }
 
   private deliver(line: Buffer): void {
-    if (this.intercept?.(line)) return;
+    if (this.lane?.(line)) return;
     let msg: JSONRPCMessage;
     try {
       msg = deserializeMessage(line.toString('utf8'));

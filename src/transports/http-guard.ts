@@ -1,6 +1,8 @@
 // Pure checks against DNS rebinding: a web page on evil.example that resolves its name to
 // 127.0.0.1 sends `Host: evil.example` and `Origin: http://evil.example`; both are refused unless
-// the user allowed them.
+// the user allowed them. They run before anything else sees a request, the lane's calls included
+// (which never reach the SDK's transport), so the SDK transport's own host/origin options would
+// cover only part of the traffic; this is the one guard.
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
@@ -10,6 +12,12 @@ export function splitHost(value: string): [string, number | undefined] {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(value.trim().toLowerCase());
   if (!m) return ['', undefined];
   return [m[1]!, m[2] ? Number(m[2]) : undefined];
+}
+
+/** A bind address or host name that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return LOOPBACK.has(h) || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 export function hostAllowed(header: string | undefined, boundHost: string, port: number, extra: string[] = []): boolean {

@@ -9,7 +9,8 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
-import { guardEncoding, tapRelated, tryFast, type FastCalls } from './http-fast.js';
+import { systemTimers, unrefd, type Timers } from '../time.js';
+import { guardEncoding, takeLaneCall, tapLaneRelated, type LaneCalls } from './lane-http.js';
 import { hostAllowed, originAllowed } from './http-guard.js';
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
@@ -34,8 +35,10 @@ export interface HttpFrontOptions {
   maxInflightBytes?: number;
   /** Open MCP sessions at most (default 1000); a new one past that gets 503. */
   maxSessions?: number;
-  /** A new MCP server for a new MCP session; `close` frees what it holds; `fast` is the proxy's pass-through lane. */
-  createSession(): { server: Server; close?: () => Promise<void>; fast?: FastCalls };
+  /** Timers of idle expiry (default: the real ones). */
+  timers?: Timers;
+  /** A new MCP server for a new MCP session; `close` frees what it holds; `lane` is the proxy's lane. */
+  createSession(): { server: Server; close?: () => Promise<void>; lane?: LaneCalls };
   log: Logger;
 }
 
@@ -50,7 +53,7 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   /** POSTed requests of this session still being answered. */
   inflight: number;
-  fast?: FastCalls;
+  lane?: LaneCalls;
   close: () => Promise<void>;
   lastSeen: number;
 }
@@ -63,6 +66,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const budget = new BodyBudget(opts.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES);
   const maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  const timers = opts.timers ?? systemTimers;
   const tokenDigest = opts.token ? digest(opts.token) : undefined;
   let port = opts.port;
 
@@ -108,17 +112,17 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     if (s) {
       // A session is idle only when no request of it is being answered (a call streaming for an
       // hour is use); its standing GET stream for notifications does not count.
-      s.lastSeen = Date.now();
+      s.lastSeen = timers.now();
       if (req.method === 'POST') {
         s.inflight++;
         res.once('close', () => {
           s.inflight--;
-          s.lastSeen = Date.now();
+          s.lastSeen = timers.now();
         });
       }
     }
     // A pass-through call is answered from its bytes, before anything parses them.
-    if (s?.fast && raw && tryFast(s.fast, raw, req, res, id!, encodeFailed)) return;
+    if (s?.lane && raw && takeLaneCall(s.lane, raw, req, res, id!, encodeFailed)) return;
 
     let body: unknown;
     if (raw) {
@@ -137,15 +141,15 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     if (!isInit) return reject(res, 400, 'bad request: no mcp-session-id; send initialize first');
     if (sessions.size >= maxSessions) return reject(res, 503, `too many sessions (${maxSessions}); close one (DELETE) or wait for idle ones to expire`);
 
-    const { server, close, fast } = opts.createSession();
+    const { server, close, lane } = opts.createSession();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (newId) => {
         sessions.set(newId, {
           transport,
           inflight: 0,
-          fast,
-          lastSeen: Date.now(),
+          lane,
+          lastSeen: timers.now(),
           close: async () => {
             await transport.close().catch(() => {});
             await server.close().catch(() => {});
@@ -156,7 +160,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       onsessionclosed: (closedId) => dropSession(closedId),
     });
     guardEncoding(transport, encodeFailed);
-    if (fast) tapRelated(transport, fast);
+    if (lane) tapLaneRelated(transport, lane);
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
   }
@@ -172,14 +176,15 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
   httpServer.requestTimeout = 5 * 60_000;
   httpServer.headersTimeout = 60_000;
 
-  const sweep = setInterval(
-    () => {
-      const cutoff = Date.now() - idleMs;
-      for (const [id, s] of sessions) if (s.inflight === 0 && s.lastSeen < cutoff) void dropSession(id);
-    },
-    Math.min(60_000, Math.max(1_000, idleMs / 4)),
+  const sweep = unrefd(
+    timers.setInterval(
+      () => {
+        const cutoff = timers.now() - idleMs;
+        for (const [id, s] of sessions) if (s.inflight === 0 && s.lastSeen < cutoff) void dropSession(id);
+      },
+      Math.min(60_000, Math.max(1_000, idleMs / 4)),
+    ),
   );
-  sweep.unref();
 
   await new Promise<void>((resolve, reject_) => {
     httpServer.once('error', reject_);
@@ -192,7 +197,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     port,
     sessionCount: () => sessions.size,
     async close() {
-      clearInterval(sweep);
+      timers.clearInterval(sweep);
       await Promise.all([...sessions.keys()].map(dropSession));
       httpServer.closeAllConnections();
       await new Promise<void>((r) => httpServer.close(() => r()));

@@ -6,15 +6,15 @@ import { HostStdioTransport } from './host-stdio.js';
 
 /**
  * Connects `server` over stdio; resolves when the host closes stdin or the transport closes.
- * `intercept` (the proxy's pass-through lane) may take messages before the server sees them.
+ * `lane` (the proxy's lane) may take messages before the server sees them.
  */
 export async function serveStdio(
   server: Server,
-  opts: { stdin?: Readable; stdout?: Writable; intercept?: (t: HostStdioTransport) => HostStdioTransport['intercept'] } = {},
+  opts: { stdin?: Readable; stdout?: Writable; lane?: (t: HostStdioTransport) => HostStdioTransport['lane'] } = {},
 ): Promise<void> {
   const stdin = opts.stdin ?? process.stdin;
   const transport = new HostStdioTransport(stdin, opts.stdout ?? process.stdout);
-  transport.intercept = opts.intercept?.(transport);
+  transport.lane = opts.lane?.(transport);
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     stdin.once('end', () => resolve());

@@ -4,9 +4,12 @@ import { openStore, type StoreOptions } from '../storage/open.js';
 import type { WorkspaceStore } from '../storage/store.js';
 import { systemClock, type Clock } from '../time.js';
 import { compareRunIds, datasetSlug, isRunId, RUN_ID_RE, runIdFor } from './slug.js';
-import { SUBDIRS, type Key, type RunCounts, type RunTarget, type Subdir } from './types.js';
+import { newestManifestNames, SUBDIRS, type Key, type RunCounts, type RunTarget, type Subdir } from './types.js';
 
 const MAX_RUNS_PER_SECOND = 10_000;
+
+/** What the store counts of a run: the ten subfolders, and the newest manifests. */
+const RUN_SHAPE = { subfolders: SUBDIRS, newest: { folder: 'manifests', order: (names: string[]) => newestManifestNames(names, Number.POSITIVE_INFINITY) } };
 
 /** Sort key of a run id (stamp, then numeric suffix; a bare stamp is suffix 1), computed once per id. */
 function runKey(id: string): string | undefined {
@@ -115,8 +118,9 @@ export class Workspaces {
   }
 
   /** Files and bytes per subfolder of a run, and its newest manifests. */
-  counts(run: Pick<RunTarget, 'key'>): Promise<RunCounts> {
-    return this.store.runCounts(run.key);
+  async counts(run: Pick<RunTarget, 'key'>): Promise<RunCounts> {
+    const c = await this.store.runCounts(run.key, RUN_SHAPE);
+    return { counts: c.counts as Record<Subdir, number>, bytes: c.bytes, manifests: { newest: c.newest.names, complete: c.newest.complete } };
   }
 
   private async ensureSubdirs(run: RunTarget): Promise<void> {

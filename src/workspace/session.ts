@@ -41,7 +41,18 @@ export class WorkspaceSession {
     return { run, created };
   }
 
-  /** The current run, if the session has touched any dataset. */
+  /**
+   * Makes a dataset current without making anything on disk: a call that names a dataset (a hint)
+   * decides where the session's next artifacts go, but a run is made only when something is filed
+   * there, so read-only tools leave no empty workspaces behind. Returns the slug.
+   */
+  select(dataset: string): string {
+    const slug = datasetSlug(dataset);
+    this.currentSlug = slug;
+    return slug;
+  }
+
+  /** The current run, if the session has made one for its current dataset. */
   async currentRun(): Promise<RunTarget | undefined> {
     if (!this.currentSlug) return undefined;
     return this.runs.get(this.currentSlug);

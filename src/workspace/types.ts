@@ -1,5 +1,5 @@
 // Shapes shared by every room that touches a workspace: the run layout, manifests and their
-// entries, and the pure rules for their names. Imported from anywhere; it imports nothing.
+// entries, and the pure rules for their names. Pure: it imports nothing but the store's Key type.
 
 /** The ten run subfolders, in the order the README lists them. */
 export const SUBDIRS = ['uploads', 'data', 'models', 'reports', 'plots', 'metrics', 'indexes', 'logs', 'tmp', 'manifests'] as const;
@@ -11,7 +11,8 @@ export type TargetSubdir = Exclude<Subdir, 'manifests'>;
 export type RouteMode = 'copy' | 'move';
 
 /** A place in the store, as path segments below the workspaces root: `[dataset, run_id, subdir, name]`. */
-export type Key = readonly string[];
+export type { Key } from '../storage/store.js';
+import type { Key } from '../storage/store.js';
 
 /** One manifest entry (README "Manifests"). */
 export interface ManifestEntry {

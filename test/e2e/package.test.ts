@@ -15,13 +15,21 @@ const PKG = JSON.parse(await fs.readFile(path.join(REPO, 'package.json'), 'utf8'
 let work = '';
 let tarball = '';
 
-/** The README's Claude Desktop entries (blocks whose server runs `npx … artifact-workspace-mcp`). */
-function desktopEntries(): { name: string; command: string; args: string[]; env?: Record<string, string> }[] {
-  return [...README.matchAll(/```json\n([\s\S]*?)```/g)]
-    .map((m) => JSON.parse(m[1]!))
-    .flatMap((cfg) => Object.entries(cfg.mcpServers ?? {}) as [string, any][])
-    .filter(([, e]) => e.command === 'npx' && e.args.includes(PKG.name))
-    .map(([name, e]) => ({ name, ...e }));
+type Entry = { host: string; command: string; args: string[]; env?: Record<string, string> };
+
+/**
+ * The README's host entries that start this program: the `mcpServers` (Claude Desktop, Cursor) and
+ * `servers` (VS Code) blocks whose command runs `…/dist/cli.js`, and the `claude mcp add` line.
+ */
+function hostEntries(): Entry[] {
+  const blocks = [...README.matchAll(/```jsonc?\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!));
+  const fromJson = blocks.flatMap((cfg) =>
+    (Object.entries({ ...cfg.mcpServers, ...cfg.servers }) as [string, any][])
+      .filter(([, e]) => e.command === 'node' && String(e.args?.[0]).endsWith('/dist/cli.js'))
+      .map(([, e]) => ({ host: cfg.servers ? 'vscode' : 'claude-desktop', command: e.command, args: e.args, env: e.env })),
+  );
+  const add = /claude mcp add artifact-workspace -- (.+)/.exec(README)?.[1]?.split(' ') ?? [];
+  return [...fromJson, { host: 'claude-code', command: add[0]!, args: add.slice(1) }];
 }
 
 beforeAll(async () => {
@@ -64,26 +72,39 @@ describe('the published package', () => {
     expect(await fs.readdir(path.join(empty, '.uploaded', '_workspaces', 'tips'))).toContain('latest');
   }, 180_000);
 
-  it('launches exactly as each README claude_desktop_config.json entry says', async () => {
-    const entries = desktopEntries();
-    expect(entries.map((e) => e.name)).toEqual(['artifact-workspace', 'ds-tools']);
+  it('launches exactly as each README host entry says, from the installed tarball', async () => {
+    const entries = hostEntries();
+    expect(entries.map((e) => e.host)).toEqual(['claude-desktop', 'vscode', 'claude-code']);
+    const installed = path.join(work, 'proj', 'node_modules', PKG.name);
+    const home = path.join(work, 'home');
+    await fs.mkdir(home, { recursive: true });
+    // Only the user's own places are swapped for temp ones; command and flags are as written.
+    const swap = (v: string) => v.replace('/path/to/artifact-workspace-mcp', installed).replace(/\/Users\/me/g, home).replace('${workspaceFolder}', home);
+    const example = path.join(installed, 'examples', 'ds-server', 'server.mjs');
+    await fs.writeFile(path.join(home, 'mcp.config.json'), JSON.stringify({ workspace: { root: path.join(home, 'ml-workspaces') }, mcpServers: { ds: { command: process.execPath, args: [example] } } }));
     for (const entry of entries) {
-      // Only the user's own folders are swapped for temp ones; command and flags are as written.
-      const swap = (s: string) => s.replace(/\/Users\/me/g, path.join(work, 'home'));
-      await fs.mkdir(path.join(work, 'home'), { recursive: true });
-      if (entry.args.includes('--config')) {
-        const example = path.join(work, 'proj', 'node_modules', PKG.name, 'examples', 'ds-server', 'server.mjs');
-        await fs.writeFile(swap('/Users/me/mcp.config.json'), JSON.stringify({ workspace: { root: swap('/Users/me/ml-workspaces') }, mcpServers: { ds: { command: process.execPath, args: [example] } } }));
-      }
       const env = Object.fromEntries(Object.entries(entry.env ?? {}).map(([k, v]) => [k, swap(v)]));
-      const transport = new StdioClientTransport({ command: entry.command, args: entry.args.map(swap), cwd: path.join(work, 'proj'), env: { PATH: process.env.PATH!, HOME: path.join(work, 'home'), ...env }, stderr: 'pipe' });
-      const client = new Client({ name: 'desktop-sim', version: '1' });
+      // Hosts start servers in `/`, with a small environment.
+      const transport = new StdioClientTransport({ command: entry.command, args: entry.args.map(swap), cwd: '/', env: { PATH: process.env.PATH!, HOME: home, ...env }, stderr: 'pipe' });
+      const client = new Client({ name: entry.host, version: '1' });
       onCleanup(() => client.close());
       await client.connect(transport);
       const names = (await client.listTools()).tools.map((t) => t.name);
-      expect(names, entry.name).toContain('route_artifacts');
-      if (entry.name === 'ds-tools') expect(names).toContain('plot');
+      expect(names, entry.host).toEqual(expect.arrayContaining(['route_artifacts', 'plot']));
       await client.close();
     }
+  }, 180_000);
+
+  it('a proxy run through npx does not hand npm\'s variables to its servers', async () => {
+    const dir = path.join(work, 'npx-env');
+    await fs.mkdir(dir, { recursive: true });
+    const shaped = fileURLToPath(new URL('../fixtures/shaped-server.mjs', import.meta.url));
+    await fs.writeFile(path.join(dir, 'mcp.config.json'), JSON.stringify({ mcpServers: { env: { command: process.execPath, args: [shaped], env: { SHAPE: 'env' } } } }));
+    const transport = new StdioClientTransport({ command: 'npx', args: ['--yes', `--package=file:${tarball}`, 'artifact-workspace', 'serve', '--config', path.join(dir, 'mcp.config.json')], cwd: dir, env: { ...process.env } as Record<string, string>, stderr: 'pipe' });
+    const client = new Client({ name: 'npx-env', version: '1' });
+    onCleanup(() => client.close());
+    await client.connect(transport);
+    const res = (await client.callTool({ name: 'env_names', arguments: {} })) as { content: { text: string }[] };
+    expect(JSON.parse(res.content[0]!.text)).toEqual([]);
   }, 180_000);
 });

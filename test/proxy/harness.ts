@@ -17,7 +17,7 @@ import {
 import { resolveSettings, type ConfigFile } from '../../src/config.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { McpProxy, type ProxyOptions } from '../../src/proxy/proxy.js';
-import { createAppServer } from '../../src/server/app.js';
+import { createAppServer, type AppServer } from '../../src/server/app.js';
 import { createContext, type AppContext } from '../../src/server/context.js';
 import { onCleanup, tempDir } from '../helpers.js';
 
@@ -47,7 +47,10 @@ export interface ProxyOnly {
   stderr: string[];
 }
 
-export type ProxyHarness = ProxyOnly & Host;
+/** A host of the proxy: its session on our side too (server, session, host link), for driving the lane. */
+export type ProxyHost = Host & { app: AppServer };
+
+export type ProxyHarness = ProxyOnly & ProxyHost;
 
 /** The proxy in front of `config.mcpServers`, and a connected host client. */
 export async function startProxy(config: ConfigFile, opts: ProxyOptions & { log?: Logger; host?: HostSetup } = {}): Promise<ProxyHarness> {
@@ -70,8 +73,9 @@ export async function startProxyOnly(config: ConfigFile, opts: ProxyOptions & { 
 }
 
 /** One more host session on the proxy: its own app server, over an in-memory transport. */
-export async function connectHost(p: Pick<ProxyOnly, 'ctx' | 'proxy'>, setup: HostSetup = {}): Promise<Host> {
-  const { server } = createAppServer(p.ctx, p.proxy.appOptions());
+export async function connectHost(p: Pick<ProxyOnly, 'ctx' | 'proxy'>, setup: HostSetup = {}): Promise<ProxyHost> {
+  const app = createAppServer(p.ctx, p.proxy.appOptions());
+  const { server } = app;
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'host', version: '1.0.0' }, { capabilities: setup.capabilities ?? {} });
   const logs: LoggingMessageNotification['params'][] = [];
@@ -81,7 +85,7 @@ export async function connectHost(p: Pick<ProxyOnly, 'ctx' | 'proxy'>, setup: Ho
   onCleanup(() => server.close());
   await server.connect(a);
   await client.connect(b);
-  return { client, logs, call: callOn(client) };
+  return { client, app, logs, call: callOn(client) };
 }
 
 const callOn =

@@ -28,19 +28,20 @@ describe('launchSpec', () => {
 describe('downstreamSourceRoots', () => {
   const home = '/home/u';
   it.each<[string, Record<string, any>, string, string[], number]>([
-    ['explicit cwd, relative to the config', { a: { command: 'x', cwd: 'work' } }, '/proj', [path.resolve('/cfg/work')], 0],
-    ['no cwd: the proxy\'s cwd', { a: { command: 'x' } }, '/proj', ['/proj'], 0],
-    ['no cwd at / is too broad', { a: { command: 'x' } }, '/', [], 1],
-    ['no cwd at home is too broad', { a: { command: 'x' } }, home, [], 1],
+    ['explicit cwd, relative to the config', { a: { command: 'x', cwd: 'work' } }, '/cfg', [path.resolve('/cfg/work')], 0],
+    ['no cwd: the config file\'s folder', { a: { command: 'x' } }, '/proj', ['/proj'], 0],
+    ['no cwd, a config at / is too broad', { a: { command: 'x' } }, '/', [], 1],
+    ['no cwd, a config in home is too broad', { a: { command: 'x' } }, home, [], 1],
     ['a folder inside home is fine', { a: { command: 'x' } }, `${home}/proj`, [`${home}/proj`], 0],
     ['an explicit cwd of / is too broad', { a: { command: 'x', cwd: '/' } }, '/proj', [], 1],
     ['an explicit cwd of home is too broad', { a: { command: 'x', cwd: home } }, '/proj', [], 1],
     ['an explicit cwd holding home is too broad', { a: { command: 'x', cwd: '/home' } }, '/proj', [], 1],
     ['an explicit cwd reaching home through ..', { a: { command: 'x', cwd: `${home}/proj/..` } }, '/proj', [], 1],
+    ['~ in cwd is the home folder', { a: { command: 'x', cwd: '~/ds' } }, '/proj', [`${home}/ds`], 0],
     ['http servers add nothing', { a: { type: 'http', url: 'http://h' } }, '/', [], 0],
     ['disabled servers add nothing', { a: { command: 'x', disabled: true } }, '/', [], 0],
-  ])('%s', (_t, servers, cwd, roots, warnings) => {
-    const r = downstreamSourceRoots(servers, { cwd, home, baseDir: '/cfg' });
+  ])('%s', (_t, servers, baseDir, roots, warnings) => {
+    const r = downstreamSourceRoots(servers, { home, baseDir, env: { HOME: home } });
     expect(r.roots).toEqual(roots);
     expect(r.warnings).toHaveLength(warnings);
   });

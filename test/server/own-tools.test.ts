@@ -128,6 +128,26 @@ describe('standalone tools over a real MCP client', () => {
   });
 });
 
+describe('tool schemas', () => {
+  it('are portable: a nullable field is anyOf, never a type array (hosts that take one type, Inspector --strict)', async () => {
+    const h = await startInMemory();
+    const { tools } = await h.client.listTools();
+    const arrays: string[] = [];
+    const walk = (n: unknown, at: string): void => {
+      if (Array.isArray(n)) return n.forEach((x, i) => walk(x, `${at}[${i}]`));
+      if (n === null || typeof n !== 'object') return;
+      for (const [k, v] of Object.entries(n)) {
+        if (k === 'type' && Array.isArray(v)) arrays.push(at);
+        walk(v, `${at}.${k}`);
+      }
+    };
+    for (const t of tools) walk({ input: t.inputSchema, output: t.outputSchema }, t.name);
+    expect(arrays).toEqual([]);
+    const info = tools.find((t) => t.name === 'get_workspace_info')!.outputSchema as { properties: Record<string, unknown> };
+    expect(info.properties.dataset).toEqual({ anyOf: [{ type: 'string' }, { type: 'null' }] });
+  });
+});
+
 describe('get_workspace_info over bad manifests', () => {
   it('answers with only well-formed entries, so schema-checking clients accept it', async () => {
     const h = await startInMemory();

@@ -6,15 +6,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { resolveSettings } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { createAppServer } from '../../src/server/app.js';
+import { createAppServer, type ToolSource } from '../../src/server/app.js';
 import { createContext } from '../../src/server/context.js';
 import { startHttpFront, type HttpFrontOptions } from '../../src/transports/http.js';
-import { onCleanup, sc, tempDir } from '../helpers.js';
+import { ManualTimers, onCleanup, sc, tempDir } from '../helpers.js';
 
-async function front(extra: Partial<HttpFrontOptions> = {}) {
+async function front(extra: Partial<HttpFrontOptions> = {}, sources: ToolSource[] = []) {
   const base = await tempDir();
   const ctx = await createContext(resolveSettings({ env: {}, flags: { root: path.join(base, 'ws') }, cwd: base }), silentLogger);
-  const f = await startHttpFront({ host: '127.0.0.1', port: 0, log: silentLogger, createSession: () => ({ server: createAppServer(ctx).server }), ...extra });
+  const f = await startHttpFront({ host: '127.0.0.1', port: 0, log: silentLogger, createSession: () => ({ server: createAppServer(ctx, { sources }).server }), ...extra });
   onCleanup(() => f.close());
   return f;
 }
@@ -104,14 +104,18 @@ describe('Streamable HTTP front', () => {
     expect(await raw(f.port, {}, 'not json')).toBe(400);
   });
 
-  it('keeps a session in use alive however short the idle limit', async () => {
-    const f = await front({ idleTimeoutMs: 300 });
+  it('keeps a session in use alive however short the idle limit, and frees it once idle', async () => {
+    const timers = new ManualTimers();
+    const f = await front({ idleTimeoutMs: 3000, timers });
     const { c } = await client(f.url);
+    // A request every 2.5 s of (fake) time, sweeps every second: never idle for 3 s.
     for (let i = 0; i < 10; i++) {
       await c.callTool({ name: 'get_workspace_info', arguments: {} });
-      await new Promise((r) => setTimeout(r, 100));
+      timers.advance(2500);
     }
     expect(f.sessionCount()).toBe(1);
+    timers.advance(1000);
+    expect(f.sessionCount()).toBe(0);
   });
 
   it('caps the number of open sessions', async () => {
@@ -120,10 +124,20 @@ describe('Streamable HTTP front', () => {
     expect(await raw(f.port, {}, INIT)).toBe(503);
   });
 
-  it('frees idle sessions', async () => {
-    const f = await front({ idleTimeoutMs: 1 });
-    await client(f.url);
+  it('never frees a session while one of its requests is being answered', async () => {
+    const timers = new ManualTimers();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = { listTools: () => [{ name: 'wait', inputSchema: { type: 'object' as const } }], callTool: (n: string) => (n === 'wait' ? gate.then(() => ({ content: [] })) : undefined) };
+    const f = await front({ idleTimeoutMs: 1000, timers }, [slow]);
+    const { c } = await client(f.url);
+    const pending = c.callTool({ name: 'wait', arguments: {} });
+    await new Promise((r) => setTimeout(r, 50));
+    timers.advance(60_000);
     expect(f.sessionCount()).toBe(1);
-    await expect.poll(() => f.sessionCount(), { timeout: 5000, interval: 100 }).toBe(0);
+    release();
+    await pending;
+    timers.advance(3000);
+    expect(f.sessionCount()).toBe(0);
   });
 });

@@ -1,0 +1,211 @@
+// The lane, host side: a transport-level shortcut for `tools/call`. A call to a downstream tool
+// whose server is up over stdio skips the SDK on both sides: the request is re-addressed and
+// written to the server with its arguments as the host wrote them, and the server's answer goes
+// back as bytes with only the id swapped (./lane-wire.ts says when that is safe). The lane decides
+// nothing: every call is a ForwardedCall of the call pipeline (./call.ts), exactly as on the SDK
+// path, which owns the hint, the timeout, progress, routing and failures. Anything the lane does
+// not take (our own tools, a server that is down or speaks HTTP, a request it cannot carry as
+// bytes) goes the SDK path. Each front supplies a CallSink: where one call's messages go.
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, CallToolResultSchema, JSONRPCRequestSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../log.js';
+import type { CallExtra } from '../server/sources.js';
+import type { HostLink } from '../server/sources.js';
+import type { WorkspaceSession } from '../workspace/session.js';
+import type { CallSink, LaneCalls } from '../transports/lane-http.js';
+import type { CallPipeline, CallTarget, ForwardedCall } from './call.js';
+import type { LaneLink } from './downstream.js';
+import { spliceId, type AnswerOf } from './lane-wire.js';
+import { objectSpans, valueOf } from './json-spans.js';
+
+export type { CallSink };
+
+export interface LaneDeps {
+  /** Where a tool's calls go, when the lane can carry them now (its server is up and speaks stdio). */
+  target(name: string): { link: LaneLink; target: CallTarget } | undefined;
+  pipeline: CallPipeline;
+  server: Server;
+  host: HostLink;
+  session: WorkspaceSession;
+  log: Logger;
+}
+
+interface Open {
+  laneId: string;
+  link: LaneLink;
+  sink: CallSink;
+  call: ForwardedCall;
+  abort?: AbortController;
+  finish(): void;
+}
+
+const COMMA = Buffer.from(',');
+const TOOLS_CALL = Buffer.from('"tools/call"');
+
+type Meta = { progressToken?: string | number } & Record<string, unknown>;
+
+export class Lane implements LaneCalls {
+  private readonly open = new Map<RequestId, Open>();
+
+  constructor(private readonly d: LaneDeps) {}
+
+  /**
+   * Takes a `tools/call` request, as the bytes of its line, if the lane can carry it: returns the
+   * host's request id, or undefined to leave it to the SDK path. The request is decoded to be
+   * checked, but it is never re-encoded: its arguments cross as the host wrote them.
+   */
+  callRaw(line: Buffer, sink: CallSink): RequestId | undefined {
+    // A cheap look first: most lines are not a call the lane can carry, and are left undecoded.
+    // A native byte search rules out all but tool calls before any scan (an escaped spelling of
+    // the method only costs such a line the SDK path).
+    if (line.indexOf(TOOLS_CALL) === -1) return undefined;
+    const top = objectSpans(line);
+    if (!top || valueOf(line, top.get('method')) !== 'tools/call') return undefined;
+    const paramsAt = top.get('params');
+    const members = paramsAt && objectSpans(line, paramsAt.start);
+    const peek = valueOf(line, members?.get('name'));
+    const peeked = typeof peek === 'string' ? this.d.target(peek) : undefined;
+    if (!members || !peeked) return undefined;
+    // Then exactly what the SDK path would accept: the whole line parsed and validated, so the
+    // lane never forwards what the SDK would refuse (trailing bytes, bad escapes, NaN, a missing
+    // jsonrpc, non-object arguments). A CR used as whitespace stays on the SDK path, which
+    // re-serialises it away: some servers read CR as a line break.
+    if (line.indexOf(0x0d) !== -1) return undefined;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const env = JSONRPCRequestSchema.safeParse(msg);
+    const req = env.success ? CallToolRequestSchema.safeParse({ method: env.data.method, params: env.data.params }) : undefined;
+    if (!env.success || !req?.success || this.open.has(env.data.id)) return undefined;
+    const hostId = env.data.id;
+    const { name, arguments: args, _meta: meta } = req.data.params;
+    const t = name === peek ? peeked : this.d.target(name);
+    if (!t) return undefined;
+    const build = (laneId: string): Buffer => {
+      const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.target.tool)}`)];
+      // The other members (the arguments above all) cross as the host wrote them.
+      for (const [k, at] of members) {
+        if (k === 'name' || k === '_meta') continue;
+        parts.push(COMMA, line.subarray(at.keyStart, at.end));
+      }
+      const { progressToken: _hostToken, ...rest } = meta ?? {};
+      parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));
+      return Buffer.concat(parts);
+    };
+    this.forward(hostId, t, args, meta as Meta | undefined, build, sink);
+    return hostId;
+  }
+
+  /** The host gave up on a call of ours: the server is told, and no answer is sent (JSON-RPC cancellation). */
+  cancelled(p: { requestId?: RequestId; reason?: string } | undefined): boolean {
+    const o = p?.requestId !== undefined ? this.open.get(p.requestId) : undefined;
+    if (!o) return false;
+    o.abort?.abort(p?.reason);
+    o.link.wire.cancel(o.laneId, p?.reason ?? 'cancelled by the host');
+    o.call.end();
+    o.finish();
+    return true;
+  }
+
+  /** A `notifications/cancelled` line for one of our calls: handled (true), or left alone. */
+  cancelledRaw(line: Buffer): boolean {
+    // Cancellations are small; most lines are not one, and are ruled out by a byte search.
+    if (!this.open.size || line.length > 4096 || line.indexOf('notifications/cancelled') === -1) return false;
+    try {
+      const msg = JSON.parse(line.toString('utf8')) as { method?: unknown; id?: unknown; params?: { requestId?: RequestId; reason?: string } };
+      return msg.method === 'notifications/cancelled' && msg.id === undefined && this.cancelled(msg.params);
+    } catch {
+      return false;
+    }
+  }
+
+  /** The sink of a call in flight, for messages the SDK server sends related to it. */
+  sinkOf(requestId: RequestId | undefined): CallSink | undefined {
+    return requestId === undefined ? undefined : this.open.get(requestId)?.sink;
+  }
+
+  private forward(hostId: RequestId, t: { link: LaneLink; target: CallTarget }, args: Record<string, unknown> | undefined, meta: Meta | undefined, build: (laneId: string) => Buffer, sink: CallSink): void {
+    const { server, host, session, pipeline } = this.d;
+    const { link, target } = t;
+    const entry = { laneId: '', link, sink } as Open;
+    // The signal is made only if something asks for it (a host-bound request): most calls never do.
+    const extra = {
+      get signal() {
+        return (entry.abort ??= new AbortController()).signal;
+      },
+      requestId: hostId,
+      _meta: meta,
+      host,
+      sendRequest: (req, schema, opts) => server.request(req, schema, { ...opts, relatedRequestId: hostId }),
+      sendNotification: (n) => server.notification(n, { relatedRequestId: hostId }),
+    } as CallExtra;
+    const end = link.begin(extra);
+    entry.finish = () => {
+      end();
+      this.open.delete(hostId);
+    };
+    const answer = (msg: JSONRPCMessage): Promise<void> => sink.answer(msg);
+    const call = pipeline.begin(
+      target,
+      args,
+      {
+        session,
+        progressToken: meta?.progressToken,
+        notify: (n) => sink.send({ jsonrpc: '2.0', ...n } as JSONRPCMessage),
+        // Filtered by this session's own log level (the SDK keys levels by transport session).
+        log: (params) => server.sendLoggingMessage(params, server.transport?.sessionId),
+      },
+      () => {
+        link.wire.cancel(entry.laneId, 'timed out');
+        entry.finish();
+        void call.failed(call.timedOut()).then((result) => answer({ jsonrpc: '2.0', id: hostId, result }));
+      },
+    );
+    entry.call = call;
+    this.open.set(hostId, entry);
+    const fail = (e: unknown): void => {
+      // Never leave the caller without an answer, whatever went wrong after the server's.
+      this.d.log.error(`${target.exposed}: ${(e as Error)?.stack ?? String(e)}`);
+      void call.error(e).then((err) => answer({ jsonrpc: '2.0', id: hostId, error: { code: (err as { code?: number }).code ?? -32603, message: err.message } }));
+    };
+    entry.laneId = link.wire.requestRaw(build, {
+      onResponse: (line, at, endAt, msg) => {
+        if (!call.end()) return;
+        entry.finish();
+        link.succeeded();
+        this.reply(call, msg, spliceId(line, at, endAt, hostId), hostId, sink).catch(fail);
+      },
+      onProgress: (p) => call.progress(p),
+      onGone: (why) => {
+        if (!call.end()) return;
+        entry.finish();
+        call.failed(link.gone(why)).then((result) => answer({ jsonrpc: '2.0', id: hostId, result }), fail);
+      },
+    });
+  }
+
+  /** The server answered: the pipeline says whether the host gets the routed result or the line as written. */
+  private async reply(call: ForwardedCall, msg: AnswerOf, line: Buffer, hostId: RequestId, sink: CallSink): Promise<void> {
+    // The SDK path validates a downstream's result before routing; so does the lane (only where
+    // routing may use it: a pass-through answer is never decoded). An answer that is not a tool
+    // result goes back as written, unrouted.
+    const answer = call.target.routes && msg.isResult ? msg.decode() : undefined;
+    const result = answer && 'result' in answer ? CallToolResultSchema.safeParse(answer.result) : undefined;
+    const routed = await call.answer(result?.success ? result.data : undefined);
+    if (routed) await sink.answer({ jsonrpc: '2.0', id: hostId, result: routed });
+    else await sink.answerRaw(line);
+  }
+}
+
+/** The stdio front's sink: everything goes out on the one stdout, in order. */
+export function stdioSink(t: { send(m: JSONRPCMessage): Promise<void>; sendRaw(line: Buffer): Promise<void> }): CallSink {
+  return { send: (m) => t.send(m), answerRaw: (line) => t.sendRaw(line), answer: (m) => t.send(m) };
+}
+
+/** What the stdio front's lane seam takes: lane calls, and cancellations of them. */
+export function stdioLane(lane: Lane, sink: CallSink): (line: Buffer) => boolean {
+  return (line) => lane.callRaw(line, sink) !== undefined || lane.cancelledRaw(line);
+}
