@@ -92,6 +92,7 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
     await untilSignal();
     await front.close();
     await proxy?.close();
+    await ctx.workspaces.store.close();
     return;
   }
 
@@ -104,6 +105,7 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
     // The host closed our stdin: stop the servers in steps. The signal handlers stay until they
     // are stopped, because hosts follow the closed stdin with SIGTERM a moment later.
     await proxy?.close();
+    await ctx.workspaces.store.close();
     stop();
   }
 }

@@ -49,6 +49,7 @@ export async function startInMemory(opts: { flags?: Flags; env?: NodeJS.ProcessE
   const root = path.join(base, 'ws');
   const settings = resolveSettings({ env: opts.env ?? {}, flags: { root, ...opts.flags }, cwd: base, fileText: opts.fileText, filePath: opts.fileText ? path.join(base, 'mcp.config.json') : undefined });
   const ctx = await createContext(settings, silentLogger, { dataDir: path.join(base, 'data') });
+  onCleanup(() => ctx.workspaces.store.close());
   const { server } = opts.sources ? createAppServer(ctx, { sources: opts.sources }) : sessionServer(ctx, undefined);
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'test', version: '1.0.0' });

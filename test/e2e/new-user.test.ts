@@ -167,3 +167,39 @@ describe('small things', () => {
     expect(fs.readdirSync(cwd)).toEqual([]);
   });
 });
+
+describe('check', () => {
+  it('starts each server, lists its tools as a host will see them, says which are routed and why, and fails on a server that cannot start', async () => {
+    const base = await tempDir('aw-check-');
+    const config = path.join(base, 'mcp.config.json');
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        workspace: { root: path.join(base, 'ws') },
+        routing: { tools: ['@default', 'render_*'], sourceRoots: ['~'] },
+        mcpServers: {
+          pdf: { command: process.execPath, args: [SHAPED], env: { SHAPE: 'pdf' } },
+          broken: { command: process.execPath, args: ['-e', 'process.stderr.write("missing API_KEY\\n"); process.exit(2)'] },
+          off: { command: 'nothing', disabled: true },
+        },
+      }),
+    );
+    const r = spawnSync(process.execPath, [CLI, 'check', '--config', config, '--json', '--timeout-ms', '20000'], { cwd: base, encoding: 'utf8', env: { ...process.env, HOME: base } });
+    expect(r.status, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.workspaces_root).toBe(path.join(base, 'ws'));
+    expect(report.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/routing\.sourceRoots: .* is the home folder: not allowed/)]));
+    const [pdf, broken, off] = report.servers;
+    expect(pdf).toMatchObject({ name: 'pdf', status: 'ready' });
+    expect(pdf.tools).toEqual([
+      { name: 'generate_pdf', exposed: 'generate_pdf', routed: false, why: 'not on the allowlist: forwarded untouched' },
+      { name: 'render_chart', exposed: 'render_chart', routed: true, why: '"render_*" in routing.tools' },
+      { name: 'export_table', exposed: 'export_table', routed: false, why: 'not on the allowlist: forwarded untouched' },
+    ]);
+    expect(broken).toMatchObject({ name: 'broken', status: 'failed', reason: expect.stringMatching(/failed to start/), stderr: expect.stringMatching(/missing API_KEY/) });
+    expect(off).toEqual({ name: 'off', status: 'disabled', tools: [] });
+    const text = spawnSync(process.execPath, [CLI, 'check', '--config', config], { cwd: base, encoding: 'utf8', env: { ...process.env, HOME: base } });
+    expect(text.stdout).toMatch(/server broken: FAILED to start/);
+    expect(text.stdout).toMatch(/render_chart\s+yes\s+"render_\*" in routing\.tools/);
+  });
+});

@@ -92,6 +92,7 @@ describe('concurrent load on one root', () => {
   it('50 concurrent Streamable HTTP sessions each see only their own current workspace', { timeout: 60_000 }, async () => {
     const base = await tempDir();
     const ctx = await createContext(resolveSettings({ env: {}, flags: { root: path.join(base, 'ws') }, cwd: base }), silentLogger);
+    onCleanup(() => ctx.workspaces.store.close());
     const front = await startHttpFront({ host: '127.0.0.1', port: 0, log: silentLogger, createSession: () => ({ server: sessionServer(ctx, undefined).server }) });
     onCleanup(() => front.close());
     const SESSIONS = 50;

@@ -66,6 +66,7 @@ export async function startProxyOnly(config: ConfigFile, opts: ProxyOptions & { 
   const stderr: string[] = [];
   const log = opts.log ?? createLogger({ level: 'debug', write: (l) => void stderr.push(l) });
   const ctx = await createContext(settings, log, { dataDir: path.join(base, 'data') });
+  onCleanup(() => ctx.workspaces.store.close());
   const proxy = new McpProxy(ctx, { downstream: { graceMs: 300 }, ...opts });
   onCleanup(() => proxy.close());
   proxy.start();

@@ -14,6 +14,7 @@ import { ManualTimers, onCleanup, sc, tempDir } from '../helpers.js';
 async function front(extra: Partial<HttpFrontOptions> = {}, sources: ToolSource[] = []) {
   const base = await tempDir();
   const ctx = await createContext(resolveSettings({ env: {}, flags: { root: path.join(base, 'ws') }, cwd: base }), silentLogger);
+  onCleanup(() => ctx.workspaces.store.close());
   const f = await startHttpFront({ host: '127.0.0.1', port: 0, log: silentLogger, createSession: () => ({ server: createAppServer(ctx, { sources }).server }), ...extra });
   onCleanup(() => f.close());
   return f;

@@ -14,9 +14,16 @@ async function tmpRoot(): Promise<string> {
 }
 const fixed = (d: Date) => ({ now: () => d });
 
+/** Opened workspaces whose root descriptor is closed after the test. */
+async function openWorkspaces(...args: Parameters<typeof Workspaces.open>): Promise<Workspaces> {
+  const ws = await Workspaces.open(...args);
+  onCleanup(() => ws.store.close());
+  return ws;
+}
+
 describe('Workspaces', () => {
   it('creates a run with the 10 subfolders and a relative latest symlink', async () => {
-    const ws = await Workspaces.open(await tmpRoot(), fixed(new Date(2025, 9, 17, 22, 30, 45)));
+    const ws = await openWorkspaces(await tmpRoot(), fixed(new Date(2025, 9, 17, 22, 30, 45)));
     const run = await ws.createRun('tips');
     expect(run.runId).toBe('20251017_223045');
     for (const s of SUBDIRS) expect((await fs.stat(run.subdirs[s])).isDirectory()).toBe(true);
@@ -25,7 +32,7 @@ describe('Workspaces', () => {
   });
 
   it('a second run in the same second gets _2, _3 and latest follows', async () => {
-    const ws = await Workspaces.open(await tmpRoot(), fixed(new Date(2025, 9, 17, 22, 30, 45)));
+    const ws = await openWorkspaces(await tmpRoot(), fixed(new Date(2025, 9, 17, 22, 30, 45)));
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await ws.createRun('tips')).runId);
     expect(ids).toEqual(['20251017_223045', '20251017_223045_2', '20251017_223045_3']);
@@ -34,7 +41,7 @@ describe('Workspaces', () => {
   });
 
   it('concurrent creations never share a run, and latest names the newest', async () => {
-    const ws = await Workspaces.open(await tmpRoot(), fixed(new Date(2025, 0, 1, 0, 0, 0)));
+    const ws = await openWorkspaces(await tmpRoot(), fixed(new Date(2025, 0, 1, 0, 0, 0)));
     const runs = await Promise.all(Array.from({ length: 20 }, () => ws.createRun('tips')));
     expect(new Set(runs.map((r) => r.runId)).size).toBe(20);
     expect(await ws.latest('tips')).toBe('20250101_000000_20');
@@ -43,14 +50,14 @@ describe('Workspaces', () => {
   it('refuses a dataset folder replaced by a symlink out of the root', async () => {
     const root = await tmpRoot();
     const outside = await tmpRoot();
-    const ws = await Workspaces.open(root);
+    const ws = await openWorkspaces(root);
     await fs.symlink(outside, path.join(ws.root, 'tips'));
     await expect(ws.createRun('tips')).rejects.toThrow(/not a plain folder/);
     expect(await fs.readdir(outside)).toEqual([]);
   });
 
   it('rejects bad slugs and run ids', async () => {
-    const ws = await Workspaces.open(await tmpRoot());
+    const ws = await openWorkspaces(await tmpRoot());
     await expect(ws.createRun('../x')).rejects.toThrow(/not a dataset slug/);
     await expect(ws.openRun('tips', '../../etc')).rejects.toThrow(/not a run id/);
     await expect(ws.openRun('tips', '20250101_000000')).rejects.toThrow(/no run/);
@@ -59,7 +66,7 @@ describe('Workspaces', () => {
 
 describe('latest pointer', () => {
   it('is swapped atomically and read back; latest.txt is accepted too; anything else is no run', async () => {
-    const ws = await Workspaces.open(await tmpRoot());
+    const ws = await openWorkspaces(await tmpRoot());
     await ws.store.ensureFolder(['a']);
     await ws.store.writeLatest('a', '20250101_000000');
     await ws.store.writeLatest('a', '20250101_000001');
@@ -77,7 +84,7 @@ describe('latest pointer', () => {
 
 describe('WorkspaceSession', () => {
   it('one run per dataset per session until new_run; concurrent first touches share it', async () => {
-    const ws = await Workspaces.open(await tmpRoot(), fixed(new Date(2025, 0, 1, 0, 0, 0)));
+    const ws = await openWorkspaces(await tmpRoot(), fixed(new Date(2025, 0, 1, 0, 0, 0)));
     const s = new WorkspaceSession(ws);
     const [a, b] = await Promise.all([s.ensure('tips.csv'), s.ensure('/x/tips.csv')]);
     expect(a.run.runId).toBe(b.run.runId);
@@ -92,7 +99,7 @@ describe('WorkspaceSession', () => {
   });
 
   it('no dataset means the current one, else "default"', async () => {
-    const ws = await Workspaces.open(await tmpRoot());
+    const ws = await openWorkspaces(await tmpRoot());
     const s = new WorkspaceSession(ws);
     expect((await s.ensure()).run.dataset).toBe('default');
     await s.ensure('iris');
