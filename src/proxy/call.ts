@@ -64,8 +64,8 @@ export class CallPipeline {
   }
 
   /** A call starts: its hint is acted on and its clock runs; `onTimeout` is told once if it runs out. */
-  begin(target: CallTarget, args: Record<string, unknown> | undefined, caller: CallCaller, onTimeout: () => void): ForwardedCall {
-    return new ForwardedCall(target, args, caller, this.d, this.timers, onTimeout);
+  begin(target: CallTarget, args: Record<string, unknown> | undefined, caller: CallCaller, onTimeout: () => void, named?: RunTarget): ForwardedCall {
+    return new ForwardedCall(target, args, caller, this.d, this.timers, onTimeout, named);
   }
 }
 
@@ -82,8 +82,10 @@ export class ForwardedCall {
     private readonly d: PipelineDeps,
     private readonly timers: Timers,
     private readonly onTimeout: () => void,
+    /** The run the call named by handle (`_meta["artifact-workspace/workspace"]`), already adopted by the session; it wins over a dataset hint. */
+    private readonly named?: RunTarget,
   ) {
-    const hint = datasetHint(args, d.datasetArgs);
+    const hint = named ? undefined : datasetHint(args, d.datasetArgs);
     this.hinted = hint === undefined ? undefined : caller.session.select(hint);
     this.arm();
   }
@@ -139,11 +141,12 @@ export class ForwardedCall {
   }
 
   /**
-   * The run to route into: the one the call named (a named dataset that cannot be opened is a
+   * The run to route into: the one the call named by handle, else by dataset (a named dataset that cannot be opened is a
    * routing failure, reported as such, never a silent fallback), else the session's current run.
    */
   private async run(): Promise<RunTarget> {
     const { session } = this.caller;
+    if (this.named) return this.named;
     if (this.hinted !== undefined) return (await session.ensure(this.hinted)).run;
     return (await session.currentRun()) ?? (await session.ensure()).run;
   }

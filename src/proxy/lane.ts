@@ -11,6 +11,7 @@ import { CallToolRequestSchema, CallToolResultSchema, JSONRPCRequestSchema, type
 import type { Logger } from '../log.js';
 import type { CallExtra } from '../server/sources.js';
 import type { HostLink } from '../server/sources.js';
+import { WORKSPACE_META_KEY } from '../workspace/handle.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import type { CallSink, LaneCalls } from '../transports/lane-http.js';
 import type { CallPipeline, CallTarget, ForwardedCall } from './call.js';
@@ -84,6 +85,9 @@ export class Lane implements LaneCalls {
     const { name, arguments: args, _meta: meta } = req.data.params;
     const t = name === peek ? peeked : this.d.target(name);
     if (!t) return undefined;
+    // A routed call that names its run by handle has the handle checked before the tool runs;
+    // the SDK path does that (and a pass-through call ignores the handle).
+    if (t.target.routes && meta?.[WORKSPACE_META_KEY] !== undefined) return undefined;
     const build = (laneId: string): Buffer => {
       const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.target.tool)}`)];
       // The other members (the arguments above all) cross as the host wrote them.

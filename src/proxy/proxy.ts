@@ -12,6 +12,10 @@ import { DownstreamFailure, protocolError } from '../server/errors.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import type { CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
 import { systemTimers, type Timers } from '../time.js';
+import { HandleError, WORKSPACE_META_KEY } from '../workspace/handle.js';
+import { WorkspaceError } from '../workspace/layout.js';
+import type { WorkspaceSession } from '../workspace/session.js';
+import type { RunTarget } from '../workspace/types.js';
 import { createAllowlist, type Allowlist } from './allowlist.js';
 import { CallPipeline, type CallTarget } from './call.js';
 import { buildCatalog, type Catalog, type CatalogEntry } from './catalog.js';
@@ -197,12 +201,15 @@ export class McpProxy implements ToolSource, HostListener {
     const ds = this.byName.get(entry.server)!;
     const target = this.targetOf(entry);
     const { progressToken, ...meta } = extra._meta ?? {};
+    // A run named by handle is checked before the tool runs: a bad one changes nothing.
+    const named = target.routes && meta[WORKSPACE_META_KEY] !== undefined ? await adoptNamed(session, meta[WORKSPACE_META_KEY]) : undefined;
     const timedOut = new AbortController();
     const call = this.pipeline.begin(
       target,
       args,
       { session, progressToken, notify: (n) => extra.sendNotification(n), log: (params) => scope.log(params) },
       () => timedOut.abort(),
+      named,
     );
     let result: CallToolResult;
     try {
@@ -225,5 +232,15 @@ export class McpProxy implements ToolSource, HostListener {
     }
     call.end();
     return (await call.answer(result)) ?? result;
+  }
+}
+
+/** The run a call's `_meta["artifact-workspace/workspace"]` names, adopted by the session; a bad handle is the caller's error. */
+async function adoptNamed(session: WorkspaceSession, handle: unknown): Promise<RunTarget> {
+  try {
+    return await session.adopt(handle);
+  } catch (e) {
+    if (e instanceof HandleError || e instanceof WorkspaceError) throw protocolError(ErrorCode.InvalidParams, `_meta["${WORKSPACE_META_KEY}"]: ${e.message}`);
+    throw e;
   }
 }

@@ -4,6 +4,7 @@
 // the newest manifests; `runs` lists run names without statting every run.
 import { recentEntries } from '../workspace/manifest.js';
 import type { Workspaces } from '../workspace/layout.js';
+import { handleOf } from '../workspace/handle.js';
 import type { RunTarget } from '../workspace/types.js';
 import type { InfoOut } from './schemas.js';
 
@@ -22,7 +23,7 @@ export async function describeRun(
     mode: base.mode,
   };
   if (!run) {
-    return { active: false, ...common, dataset: base.dataset ?? null, run_id: null, workspace_root: null, subdirs: null, latest: null, counts: {}, bytes: 0, runs: [], recent: [] };
+    return { active: false, ...common, dataset: base.dataset ?? null, run_id: null, workspace: null, workspace_root: null, subdirs: null, latest: null, counts: {}, bytes: 0, runs: [], recent: [] };
   }
   const [stats, runs, latest] = await Promise.all([workspaces.counts(run), workspaces.recentRuns(run.dataset, RECENT_RUNS), workspaces.latest(run.dataset)]);
   const recent = await recentEntries(workspaces.store, run, RECENT_ENTRIES, stats.manifests);
@@ -31,6 +32,7 @@ export async function describeRun(
     ...common,
     dataset: run.dataset,
     run_id: run.runId,
+    workspace: handleOf(run),
     workspace_root: run.runDir,
     subdirs: run.subdirs,
     latest: latest ?? null,

@@ -4,8 +4,11 @@ import type { z } from 'zod';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { detectArtifacts } from '../routing/detect.js';
 import type { Candidate } from '../routing/types.js';
+import { HandleError, handleOf, parseHandle } from '../workspace/handle.js';
+import { WorkspaceError } from '../workspace/layout.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import { datasetSlug } from '../workspace/slug.js';
+import type { RunTarget } from '../workspace/types.js';
 import type { AppContext } from './context.js';
 import { ToolFailure } from './errors.js';
 import { describeRun } from './info.js';
@@ -54,11 +57,33 @@ function define<I extends z.ZodType, O extends z.ZodType>(
   };
 }
 
+/**
+ * The run a handle names, adopted by the session; any disagreement with a dataset the same call
+ * names is refused rather than guessed at.
+ */
+async function byHandle(handle: string, session: WorkspaceSession, dataset?: string): Promise<RunTarget> {
+  let run: RunTarget;
+  try {
+    const { dataset: slug } = parseHandle(handle);
+    if (dataset !== undefined && datasetSlug(dataset) !== slug) throw new HandleError(`\`workspace\` ${JSON.stringify(handle)} is a run of "${slug}", but \`dataset\` names "${datasetSlug(dataset)}"; pass one of them`);
+    run = await session.adopt(handle);
+  } catch (e) {
+    if (e instanceof HandleError || e instanceof WorkspaceError) throw new ToolFailure(e.message);
+    throw e;
+  }
+  return run;
+}
+
 async function ensureWorkspace(args: z.infer<typeof EnsureInput>, session: WorkspaceSession, ctx: AppContext): Promise<EnsureOut> {
-  const { run, created } = await session.ensure(args.dataset ?? args.path, { newRun: args.new_run });
+  if (args.workspace !== undefined && args.new_run) throw new ToolFailure('`workspace` names an existing run; `new_run` asks for a new one: pass one of them');
+  const { run, created } =
+    args.workspace !== undefined
+      ? { run: await byHandle(args.workspace, session, args.dataset ?? args.path), created: false }
+      : await session.ensure(args.dataset ?? args.path, { newRun: args.new_run });
   return {
     dataset: run.dataset,
     run_id: run.runId,
+    workspace: handleOf(run),
     workspace_root: run.runDir,
     subdirs: run.subdirs,
     latest: (await ctx.workspaces.latest(run.dataset)) ?? null,
@@ -83,7 +108,7 @@ async function routeArtifacts(args: z.infer<typeof RouteInput>, session: Workspa
       ? { kind: 'path', path: p, type: args.type, label: args.label ?? `paths[${i}]`, explicit: true }
       : { kind: 'path', path: p.path, type: p.type ?? args.type, label: p.label ?? args.label ?? `paths[${i}]`, explicit: true },
   );
-  const { run } = await session.ensure(args.dataset);
+  const run = args.workspace !== undefined ? await byHandle(args.workspace, session, args.dataset) : (await session.ensure(args.dataset)).run;
   const out = await ctx.routing.route({
     tool: args.tool ?? 'route_artifacts',
     candidates: [...explicit, ...(detection?.candidates ?? [])],
@@ -93,11 +118,15 @@ async function routeArtifacts(args: z.infer<typeof RouteInput>, session: Workspa
     gpu: detection?.gpu,
     onProgress: call?.progress,
   });
-  return { dataset: run.dataset, run_id: run.runId, routed: out.routed, skipped: out.skipped, manifest: out.manifest };
+  return { dataset: run.dataset, run_id: run.runId, workspace: handleOf(run), routed: out.routed, skipped: out.skipped, manifest: out.manifest };
 }
 
 async function getWorkspaceInfo(args: z.infer<typeof InfoInput>, session: WorkspaceSession, ctx: AppContext): Promise<InfoOut> {
   const base = { mode: ctx.settings.mode, rootFallback: ctx.roots.fallback };
+  if (args.workspace !== undefined) {
+    if (args.run_id !== undefined) throw new ToolFailure('`workspace` already names a run; pass it or `run_id`, not both');
+    return describeRun(ctx.workspaces, await byHandle(args.workspace, session, args.dataset), base);
+  }
   const slug = args.dataset !== undefined ? datasetSlug(args.dataset) : session.current;
   if (!slug) {
     if (args.run_id) throw new ToolFailure('`run_id` needs a `dataset` (this session has no current workspace)');
@@ -126,7 +155,7 @@ export const OWN_TOOLS: OwnTool[] = [
     {
       title: 'Ensure workspace',
       description:
-        'Make (or reuse) the workspace of a dataset for this session: {root}/{dataset}/{run_id}/ with uploads, data, models, reports, plots, metrics, indexes, logs, tmp and manifests. The same dataset gives the same run until new_run is true. It becomes the current workspace.',
+        'Make (or reuse) the workspace of a dataset for this session: {root}/{dataset}/{run_id}/ with uploads, data, models, reports, plots, metrics, indexes, logs, tmp and manifests. The same dataset gives the same run until new_run is true (without a session, its latest run). Returns the run\'s handle, `workspace`, "{dataset}/{run_id}", which the other tools accept to name the run outright. It becomes the current workspace.',
       annotations: { title: 'Ensure workspace', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     ensureWorkspace,
@@ -138,7 +167,7 @@ export const OWN_TOOLS: OwnTool[] = [
     {
       title: 'Route artifacts',
       description:
-        'File the artifacts of a tool result (model_path, report_path, plot_paths, artifacts[{path,type,label}], file:// links, images…) or explicit paths into the current workspace, copying by default, and record them in a manifest. Reports what was routed and what was skipped, with reasons.',
+        'File the artifacts of a tool result (model_path, report_path, plot_paths, artifacts[{path,type,label}], file:// links, images…) or explicit paths into the current workspace (or the run a `workspace` handle names), copying by default, and record them in a manifest. Reports what was routed and what was skipped, with reasons.',
       annotations: { title: 'Route artifacts', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     routeArtifacts,
@@ -150,7 +179,7 @@ export const OWN_TOOLS: OwnTool[] = [
     {
       title: 'Workspace info',
       description:
-        'Describe the current workspace (or a dataset\'s run): folders, file counts per folder, total bytes, recent runs and the last manifest entries. Read-only.',
+        'Describe the current workspace (or a dataset\'s run, or the run a `workspace` handle names): folders, file counts per folder, total bytes, recent runs and the last manifest entries. Read-only.',
       annotations: { title: 'Workspace info', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     getWorkspaceInfo,

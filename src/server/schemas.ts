@@ -7,15 +7,23 @@ const subdirsShape = z.object(Object.fromEntries(SUBDIRS.map((s) => [s, z.string
 
 const datasetArg = z.string().min(1).max(4096).describe('Dataset name or a path of its data file (tips.csv → "tips").');
 
+const workspaceArg = z
+  .string()
+  .min(1)
+  .max(128)
+  .describe('A workspace handle, "{dataset}/{run_id}", as ensure_workspace returns it: names the run outright, with or without a session.');
+
 export const EnsureInput = z.strictObject({
   dataset: datasetArg.optional(),
   path: z.string().min(1).max(4096).optional().describe('Path of the dataset file; used when `dataset` is absent.'),
   new_run: z.boolean().optional().describe('Start a new run even if this session already has one for the dataset.'),
+  workspace: workspaceArg.optional().describe('Reuse the run this handle names (it must exist); it becomes the current workspace.'),
 });
 
 export const EnsureOutput = z.object({
   dataset: z.string(),
   run_id: z.string(),
+  workspace: z.string().describe('The run\'s handle, "{dataset}/{run_id}": pass it as `workspace` to route_artifacts and get_workspace_info (or, through the proxy, in a call\'s _meta["artifact-workspace/workspace"]) to file into this run whatever the session.'),
   workspace_root: z.string().describe('The run folder.'),
   subdirs: subdirsShape,
   latest: z.string().nullable().describe('The run id the dataset\'s `latest` pointer names.'),
@@ -34,6 +42,7 @@ export const RouteInput = z.strictObject({
   type: z.string().max(64).optional().describe('Type for `paths` that carry none (model, report, plot, metrics, data, …).'),
   label: z.string().max(256).optional().describe('Label for `paths` that carry none.'),
   dataset: datasetArg.optional(),
+  workspace: workspaceArg.optional(),
   mode: z.enum(['copy', 'move']).optional(),
 });
 
@@ -60,6 +69,7 @@ const skipped = z.object({ src: z.string(), reason: z.string() });
 export const RouteOutput = z.object({
   dataset: z.string(),
   run_id: z.string(),
+  workspace: z.string().describe('The handle of the run the artifacts went to.'),
   routed: z.array(entry),
   skipped: z.array(skipped),
   manifest: z.string().nullable().describe('The manifest file written for this event, if any.'),
@@ -68,6 +78,7 @@ export const RouteOutput = z.object({
 export const InfoInput = z.strictObject({
   dataset: datasetArg.optional(),
   run_id: z.string().max(64).optional().describe('A run of the dataset (default: the session\'s, else `latest`).'),
+  workspace: workspaceArg.optional(),
 });
 
 export const InfoOutput = z.object({
@@ -76,6 +87,7 @@ export const InfoOutput = z.object({
   root_fallback: z.string().optional().describe('Why the default root was not used.'),
   dataset: z.string().nullable(),
   run_id: z.string().nullable(),
+  workspace: z.string().nullable().describe('The run\'s handle, "{dataset}/{run_id}".'),
   workspace_root: z.string().nullable(),
   subdirs: subdirsShape.nullable(),
   latest: z.string().nullable(),

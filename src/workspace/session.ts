@@ -1,7 +1,12 @@
-// Per-session state: a session (one stdio process, or one HTTP session) starts a new run for a
-// dataset the first time it touches it and keeps using that run after. Security-relevant state
-// lives on this object, never in a module global.
+// Per-session state, built on handles (./handle.ts). A session (one stdio process, or one HTTP
+// session at 2025-11-25) starts a new run for a dataset the first time it touches it and keeps
+// using that run after. A stateless session (one request at 2026-07-28, which has no sessions)
+// takes the dataset's `latest` run instead, or makes one if it has none, so that a client that
+// names no handle still files into one run call after call, whichever process answers. A handle
+// names its run outright, in either kind. Security-relevant state lives on this object, never in a
+// module global.
 import type { RunTarget } from '../workspace/types.js';
+import { parseHandle } from './handle.js';
 import type { Workspaces } from './layout.js';
 import { datasetSlug } from './slug.js';
 
@@ -13,32 +18,57 @@ export interface Ensured {
 
 export class WorkspaceSession {
   // Promises, not values: two concurrent first touches of a dataset must share one run.
-  private readonly runs = new Map<string, Promise<RunTarget>>();
+  private readonly runs = new Map<string, Promise<Ensured>>();
   private currentSlug: string | undefined;
 
-  constructor(readonly workspaces: Workspaces) {}
+  constructor(
+    readonly workspaces: Workspaces,
+    readonly opts: { stateless?: boolean } = {},
+  ) {}
+
+  /** Nothing carries over between requests: first touches take `latest`, not a new run. */
+  get stateless(): boolean {
+    return this.opts.stateless === true;
+  }
 
   get current(): string | undefined {
     return this.currentSlug;
   }
 
-  /** The session's run for a dataset (name or path), made on first touch; it becomes current. */
+  /**
+   * The session's run for a dataset (name or path), made on first touch (a stateless session
+   * takes the dataset's `latest` run, if it has one); it becomes current. `created` is true only
+   * for the call that made the run.
+   */
   async ensure(dataset?: string, opts: { newRun?: boolean } = {}): Promise<Ensured> {
     const slug = dataset !== undefined && dataset !== '' ? datasetSlug(dataset) : (this.currentSlug ?? 'default');
-    let created = false;
-    let p = this.runs.get(slug);
-    if (!p || opts.newRun) {
-      created = true;
-      p = this.workspaces.createRun(slug);
+    const known = this.runs.get(slug);
+    let p: Promise<Ensured>;
+    if (known && !opts.newRun) {
+      p = known.then(({ run }) => ({ run, created: false }));
+    } else {
+      p = !opts.newRun && this.stateless ? this.latestOrNew(slug) : this.workspaces.createRun(slug).then((run) => ({ run, created: true }));
       this.runs.set(slug, p);
       // A failed creation must not poison later attempts.
       p.catch(() => {
         if (this.runs.get(slug) === p) this.runs.delete(slug);
       });
     }
-    const run = await p;
+    const ensured = await p;
     this.currentSlug = slug;
-    return { run, created };
+    return ensured;
+  }
+
+  /**
+   * The run a handle names becomes this session's run for its dataset, and current. A handle that
+   * is malformed, or names no run, is refused (HandleError, WorkspaceError) and changes nothing.
+   */
+  async adopt(handle: unknown): Promise<RunTarget> {
+    const { dataset, runId } = parseHandle(handle);
+    const run = await this.workspaces.openRun(dataset, runId);
+    this.runs.set(dataset, Promise.resolve({ run, created: false }));
+    this.currentSlug = dataset;
+    return run;
   }
 
   /**
@@ -52,14 +82,21 @@ export class WorkspaceSession {
     return slug;
   }
 
-  /** The current run, if the session has made one for its current dataset. */
+  /** The current run, if the session has made (or adopted) one for its current dataset. */
   async currentRun(): Promise<RunTarget | undefined> {
     if (!this.currentSlug) return undefined;
-    return this.runs.get(this.currentSlug);
+    return this.runFor(this.currentSlug);
   }
 
-  /** The session's run for a slug, if it made one. */
+  /** The session's run for a slug, if it made or adopted one. */
   runFor(slug: string): Promise<RunTarget> | undefined {
-    return this.runs.get(slug);
+    return this.runs.get(slug)?.then((e) => e.run);
+  }
+
+  private async latestOrNew(slug: string): Promise<Ensured> {
+    const latest = await this.workspaces.latest(slug);
+    const run = latest !== undefined ? await this.workspaces.findRun(slug, latest) : undefined;
+    if (run) return { run: await this.workspaces.openRun(slug, run.runId), created: false };
+    return { run: await this.workspaces.createRun(slug), created: true };
   }
 }

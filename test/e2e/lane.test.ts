@@ -247,3 +247,23 @@ describe('the lane under hostile answers', () => {
     expect((await p.answer(13))?.result.content[0].text).toBe('alive');
   });
 });
+
+describe('workspace handles through the stdio front', () => {
+  it('a routed call naming its run in _meta files there; a bad handle is refused before the tool runs', async () => {
+    const { base, proxy } = await both();
+    const a = sc(await proxy.call('ensure_workspace', { dataset: 'tips' }));
+    await proxy.call('ensure_workspace', { dataset: 'iris' });
+    const named = (await proxy.client.request(
+      { method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': a.workspace } } },
+      CallToolResultSchema,
+    )) as CallToolResult;
+    const entries = (named._meta?.['artifact-workspace/routed'] as { entries: { dst: string }[] }).entries;
+    expect(entries).toHaveLength(3);
+    for (const e of entries) expect(e.dst.startsWith(a.workspace_root + path.sep)).toBe(true);
+    const made = fs.readdirSync(path.join(base, 'out')).length;
+    await expect(
+      proxy.client.request({ method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': 'tips/20991231_235959' } } }, CallToolResultSchema),
+    ).rejects.toMatchObject({ code: -32602 });
+    expect(fs.readdirSync(path.join(base, 'out'))).toHaveLength(made);
+  });
+});

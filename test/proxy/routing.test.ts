@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ResourceLink } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult, type ResourceLink } from '@modelcontextprotocol/sdk/types.js';
 import { snapshot, tempDir } from '../helpers.js';
 import { fixtureEntry, startDirect, startProxy, waitFor, EVERYTHING } from './harness.js';
 
@@ -98,6 +98,36 @@ describe('routing hook', () => {
     await h.call('echo', { text: 'x', csv_path: '/data/uploaded_1712345678_Sales 2024.csv' } as Record<string, unknown>).catch(() => undefined);
     const info = await h.call('get_workspace_info');
     expect(info.structuredContent).toMatchObject({ dataset: 'sales_2024' });
+  });
+
+  it('a call that names its run in _meta["artifact-workspace/workspace"] files there, over any dataset hint or current run', async () => {
+    const out = await tempDir('aw-fixture-out-');
+    const h = await startProxy({ routing: { tools: ['files'] }, mcpServers: { ds: fixtureEntry({ FIXTURE_OUT: out }) } });
+    const a = (await h.call('ensure_workspace', { dataset: 'tips' })).structuredContent as { workspace: string; workspace_root: string };
+    await h.call('ensure_workspace', { dataset: 'iris' });
+    const res = (await h.client.request(
+      { method: 'tools/call', params: { name: 'files', arguments: { csv_path: '/d/penguins.csv' }, _meta: { 'artifact-workspace/workspace': a.workspace } } },
+      CallToolResultSchema,
+    )) as CallToolResult;
+    const meta = res._meta?.[META] as { entries: { dst: string }[] };
+    expect(meta.entries).toHaveLength(3);
+    for (const e of meta.entries) expect(e.dst.startsWith(a.workspace_root + path.sep)).toBe(true);
+    expect((await h.call('get_workspace_info')).structuredContent).toMatchObject({ workspace: a.workspace });
+  });
+
+  it('a bad handle in _meta is refused before the tool runs; off the allowlist the handle is not read', async () => {
+    const out = await tempDir('aw-fixture-out-');
+    const h = await startProxy({ routing: { tools: ['files'] }, mcpServers: { ds: fixtureEntry({ FIXTURE_OUT: out }) } });
+    for (const handle of ['tips/20991231_235959', '../x', 42]) {
+      const before = await snapshot(h.ctx.workspaces.root);
+      await expect(
+        h.client.request({ method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': handle } } }, CallToolResultSchema),
+      ).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('_meta["artifact-workspace/workspace"]') });
+      expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
+      expect(await snapshot(h.ctx.workspaces.root)).toEqual(before);
+    }
+    const echo = await h.client.request({ method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' }, _meta: { 'artifact-workspace/workspace': '../x' } } }, CallToolResultSchema);
+    expect(echo.isError).toBeFalsy();
   });
 });
 

@@ -200,3 +200,56 @@ describe('progress on long copies', () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.progress).toBeGreaterThan(seen[i - 1]!.progress);
   });
 });
+
+describe('workspace handles in our tools', () => {
+  it('ensure_workspace returns a handle; route_artifacts and get_workspace_info file into and describe the run it names', async () => {
+    const h = await startInMemory();
+    const a = sc(await h.call('ensure_workspace', { dataset: 'tips' }));
+    expect(a.workspace).toBe(`tips/${a.run_id}`);
+    const b = sc(await h.call('ensure_workspace', { dataset: 'tips', new_run: true }));
+    expect(b.run_id).not.toBe(a.run_id);
+    const src = path.join(await tempDir(), 'hist.png');
+    await fs.writeFile(src, 'png');
+    // The session's current run is b; the handle names a.
+    const out = sc(await h.call('route_artifacts', { paths: [src], type: 'plot', workspace: a.workspace }));
+    expect(out).toMatchObject({ dataset: 'tips', run_id: a.run_id, workspace: a.workspace });
+    expect(path.dirname(out.routed[0].dst)).toBe(a.subdirs.plots);
+    const info = sc(await h.call('get_workspace_info', { workspace: a.workspace }));
+    expect(info).toMatchObject({ active: true, run_id: a.run_id, workspace: a.workspace, counts: { plots: 1 } });
+    // Using a handle makes its run current for the session (the 2025 convenience).
+    expect(sc(await h.call('get_workspace_info')).workspace).toBe(a.workspace);
+    // ensure_workspace with a handle resumes that run.
+    expect(sc(await h.call('ensure_workspace', { workspace: b.workspace }))).toMatchObject({ run_id: b.run_id, workspace: b.workspace, created: false });
+    expect(sc(await h.call('get_workspace_info')).workspace).toBe(b.workspace);
+  });
+
+  // A bad handle is an isError result with its reason, and nothing is written or moved.
+  const bad: [string, string, Record<string, unknown>, RegExp][] = [
+    ['route_artifacts', 'malformed', { workspace: '../../etc' }, /not a workspace handle/],
+    ['route_artifacts', 'a run that does not exist', { workspace: 'tips/20991231_235959' }, /no run 20991231_235959 for dataset tips/],
+    ['route_artifacts', 'a dataset that disagrees', { workspace: 'tips/20991231_235959', dataset: 'iris' }, /run of "tips", but `dataset` names "iris"/],
+    ['route_artifacts', 'the latest pointer', { workspace: 'tips/latest' }, /run id/],
+    ['get_workspace_info', 'a handle and a run id', { workspace: 'tips/20991231_235959', run_id: '20991231_235959' }, /not both/],
+    ['get_workspace_info', 'a run that does not exist', { workspace: 'iris/20991231_235959' }, /no run/],
+    ['ensure_workspace', 'a handle and new_run', { workspace: 'tips/20991231_235959', new_run: true }, /pass one of them/],
+    ['ensure_workspace', 'a run that does not exist', { workspace: 'tips/20991231_235959' }, /no run/],
+  ];
+  it.each(bad)('%s refuses %s and changes nothing', async (tool, _what, args, why) => {
+    const h = await startInMemory();
+    const made = sc(await h.call('ensure_workspace', { dataset: 'tips' }));
+    const src = path.join(await tempDir(), 'hist.png');
+    await fs.writeFile(src, 'png');
+    const before = await snapshot(h.root);
+    const res = await h.call(tool, { ...args, ...(tool === 'route_artifacts' && { paths: [src], mode: 'move' }) });
+    expect(res.isError).toBe(true);
+    expect((res.content[0] as { text: string }).text).toMatch(why);
+    expect(await snapshot(h.root)).toEqual(before);
+    expect(await fs.readFile(src, 'utf8')).toBe('png');
+    expect(sc(await h.call('get_workspace_info')).workspace).toBe(made.workspace);
+  });
+
+  it('a handle longer than the schema allows is a protocol error (invalid params)', async () => {
+    const h = await startInMemory();
+    await expect(h.call('get_workspace_info', { workspace: `${'a'.repeat(200)}/20991231_235959` })).rejects.toMatchObject({ code: ErrorCode.InvalidParams });
+  });
+});

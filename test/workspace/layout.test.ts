@@ -106,3 +106,46 @@ describe('WorkspaceSession', () => {
     expect((await s.ensure()).run.dataset).toBe('iris');
   });
 });
+
+describe('WorkspaceSession kinds and handles', () => {
+  it('a session makes a new run on first touch; a stateless one takes latest, or makes one if there is none', async () => {
+    const ws = await openWorkspaces(await tmpRoot(), fixed(new Date(2026, 10, 30, 9, 0, 0)));
+    const first = await new WorkspaceSession(ws, { stateless: true }).ensure('tips');
+    expect(first).toMatchObject({ created: true, run: { runId: '20261130_090000' } });
+    // Another request (another process, even) finds the same run.
+    const again = await new WorkspaceSession(ws, { stateless: true }).ensure('tips.csv');
+    expect(again).toMatchObject({ created: false, run: { runId: '20261130_090000' } });
+    // A 2025 session keeps its own run, and latest moves to it.
+    const sessionful = await new WorkspaceSession(ws).ensure('tips');
+    expect(sessionful).toMatchObject({ created: true, run: { runId: '20261130_090000_2' } });
+    expect((await new WorkspaceSession(ws, { stateless: true }).ensure('tips')).run.runId).toBe('20261130_090000_2');
+    // new_run is a new run in either kind.
+    expect((await new WorkspaceSession(ws, { stateless: true }).ensure('tips', { newRun: true })).run.runId).toBe('20261130_090000_3');
+  });
+
+  it('a stateless session whose latest names a run that is gone makes a new one', async () => {
+    const ws = await openWorkspaces(await tmpRoot(), fixed(new Date(2026, 10, 30, 9, 0, 0)));
+    const { run } = await new WorkspaceSession(ws).ensure('tips');
+    await fs.rm(run.runDir, { recursive: true });
+    const next = await new WorkspaceSession(ws, { stateless: true }).ensure('tips');
+    expect(next.created).toBe(true);
+    expect((await fs.stat(next.run.subdirs.plots)).isDirectory()).toBe(true);
+  });
+
+  it('adopt makes the named run the session\'s and current; a bad or missing handle changes nothing', async () => {
+    const ws = await openWorkspaces(await tmpRoot(), fixed(new Date(2026, 10, 30, 9, 0, 0)));
+    const s = new WorkspaceSession(ws);
+    const a = (await s.ensure('tips')).run;
+    const b = (await s.ensure('iris')).run;
+    expect(s.current).toBe('iris');
+    const adopted = await s.adopt(`tips/${a.runId}`);
+    expect(adopted.runDir).toBe(a.runDir);
+    expect(s.current).toBe('tips');
+    expect((await s.currentRun())?.runId).toBe(a.runId);
+    await expect(s.adopt('tips/20991231_235959')).rejects.toThrow(/no run 20991231_235959 for dataset tips/);
+    await expect(s.adopt('../x')).rejects.toThrow(/not a workspace handle/);
+    expect(s.current).toBe('tips');
+    expect((await s.runFor('iris'))?.runId).toBe(b.runId);
+    expect(await ws.listDatasets()).toEqual(['iris', 'tips']);
+  });
+});
