@@ -12,12 +12,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { spawn } from 'node:child_process';
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -115,7 +112,7 @@ async function rawHttpLatency(url, n) {
   return { p50: pct(xs, 50), p99: pct(xs, 99) };
 }
 
-const call = (h, name, args) => h.client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: 120_000 });
+const call = (h, name, args) => h.client.request({ method: 'tools/call', params: { name, arguments: args } }, { timeout: 120_000 });
 
 function pct(xs, p) {
   const s = [...xs].sort((a, b) => a - b);

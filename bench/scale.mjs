@@ -105,8 +105,8 @@ async function load(rel) {
 /** An in-process server over the given root with a connected MCP client. */
 async function connect(root, base) {
   const [{ Client }, { InMemoryTransport }, { resolveSettings }, { silentLogger }, { createContext }, { sessionServer }] = await Promise.all([
-    import('@modelcontextprotocol/sdk/client/index.js'),
-    import('@modelcontextprotocol/sdk/inMemory.js'),
+    import('@modelcontextprotocol/client'),
+    import('@modelcontextprotocol/server'),
     load('config.js'),
     load('log.js'),
     load('server/context.js'),

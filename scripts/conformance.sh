@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# MCP conformance (server mode) against our Streamable HTTP front, in three passes:
-#   fixture     test/fixtures/conformance-server.mjs served directly over HTTP: what a transparent
-#               proxy must match; every scenario must pass.
+# MCP conformance (server mode) against our Streamable HTTP front, at both protocol revisions
+# (`--requirements 2025-11-25` and `--requirements 2026-07-28`: each revision's frozen
+# requirements at its own wire), in three passes per revision:
+#   fixture     test/fixtures/conformance-server.mjs served directly over HTTP: the reference a
+#               transparent proxy must match. What it does not implement is listed, with reasons,
+#               in conformance/baseline-fixture-REV.yml.
 #   standalone  `artifact-workspace serve --transport http` with no config, against
-#               conformance/baseline-standalone.yml.
-#   proxy       the same front with the fixture as its only downstream (over stdio), against
-#               conformance/baseline-proxy.yml.
+#               conformance/baseline-standalone-REV.yml (only scenarios that need the suite's own
+#               `test_*` fixtures belong there).
+#   proxy       the same front with the fixture as its only downstream (over stdio). Its baseline
+#               is not kept by hand: it is exactly what the fixture failed directly in the same
+#               run, so the proxy must pass every scenario the fixture passes.
 # The conformance tool needs Node >= 22, so Node 22 comes from the npm registry (the `node`
 # package) into a cache folder; our own servers run on the machine's node, the one we support.
 # Exits non-zero when any pass has an unexpected failure or a stale baseline entry.
@@ -18,12 +23,8 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 
 NODE_PKG=node@22.23.3
-CONFORMANCE_PKG=@modelcontextprotocol/conformance@0.1.16
-# Pending scenarios are outside the tool's default ("active") suite. This one checks that a tool's
-# JSON Schema 2020-12 keywords survive tools/list, which the proxy promises, so it is run too.
-# (The other pending one, server-sse-polling, sends MCP-Protocol-Version 2025-03-26 yet expects
-# 2025-11-25 SSE priming, which the SDK's transport rightly does not send to such a client.)
-EXTRA_SCENARIOS=(json-schema-2020-12)
+CONFORMANCE_PKG=@modelcontextprotocol/conformance@0.2.0-alpha.12
+read -r -a REVISIONS <<<"${CONFORMANCE_REVISIONS:-2025-11-25 2026-07-28}"
 
 CACHE=${CONFORMANCE_CACHE:-$REPO/.cache/conformance}
 mkdir -p "$CACHE"
@@ -113,10 +114,10 @@ start() {
 # ---- passes -----------------------------------------------------------------------------------
 # summarize NAME BASELINE SECONDS: one line per pass from the saved checks.json files.
 summarize() {
-  "$NODE22" --input-type=module - "$RESULTS/$1" "$2" "$1" "$3" <<'EOF'
+  "$NODE22" --input-type=module - "$RESULTS/$1" "$2" "$1" "$3" "${4:-}" <<'EOF'
 import fs from 'node:fs';
 import path from 'node:path';
-const [dir, baselineFile, name, secs] = process.argv.slice(2);
+const [dir, baselineFile, name, secs, failedOut] = process.argv.slice(2);
 const expected = new Set([...fs.readFileSync(baselineFile, 'utf8').matchAll(/^\s*-\s*([\w-]+)/gm)].map((m) => m[1]));
 const failed = new Map(); // scenario -> messages of its failed checks ([] when it passed)
 for (const d of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
@@ -140,20 +141,22 @@ console.log(
 );
 for (const s of unexpected) for (const msg of failed.get(s)) console.log(`    ${s}: ${msg}`);
 if (all.length === 0) console.log('    no results: see the conformance log beside the results folder');
+if (failedOut) {
+  const list = all.filter(bad);
+  fs.writeFileSync(failedOut, list.length ? `server:\n${list.map((s) => `  - ${s}\n`).join('')}` : 'server: []\n');
+}
 process.exitCode = ok && all.length > 0 ? 0 : 1;
 EOF
 }
 
-# run_pass NAME BASELINE: the active suite, then the extra scenarios, against $URL.
+# run_pass NAME REVISION BASELINE [FAILED_OUT]: the revision's requirements against $URL; the
+# scenarios that failed are written to FAILED_OUT when given.
 run_pass() {
-  local name=$1 baseline=$2 rc=0 t0=$SECONDS s
+  local name=$1@$2 rev=$2 baseline=$3 failed_out=${4:-} rc=0 t0=$SECONDS
   local out=$RESULTS/$name
   say "$name: $URL against ${baseline#"$REPO"/}"
-  "$NODE22" "$CONFORMANCE" server --url "$URL" --expected-failures "$baseline" -o "$out" >"$out.log" 2>&1 || rc=1
-  for s in "${EXTRA_SCENARIOS[@]}"; do
-    "$NODE22" "$CONFORMANCE" server --url "$URL" --scenario "$s" --expected-failures "$baseline" -o "$out" >>"$out.log" 2>&1 || rc=1
-  done
-  summarize "$name" "$baseline" "$((SECONDS - t0))" || rc=1
+  "$NODE22" "$CONFORMANCE" server --url "$URL" --requirements "$rev" --expected-failures "$baseline" -o "$out" >"$out.log" 2>&1 || rc=1
+  summarize "$name" "$baseline" "$((SECONDS - t0))" "$failed_out" || rc=1
   if ((rc)); then
     say "$name: details in $out and $out.log"
     FAILED=1
@@ -170,16 +173,14 @@ N_FAILED=0
 for pass in $PASSES; do
   case $pass in
     fixture)
-      # Nothing is expected to fail here: an empty baseline also counts warnings as failures.
-      printf 'server: []\n' >"$WORK/baseline-fixture.yml"
       start fixture "$REPO" "$HOST_NODE" "$REPO/test/fixtures/conformance-server.mjs" --http @PORT@ &&
-        run_pass fixture "$WORK/baseline-fixture.yml"
+        for rev in "${REVISIONS[@]}"; do run_pass fixture "$rev" "$REPO/conformance/baseline-fixture-$rev.yml" "$WORK/fixture-failed-$rev.yml"; done
       ;;
     standalone)
       # Its own temp working folder, so no ./mcp.config.json is picked up.
       mkdir -p "$WORK/standalone"
       start standalone "$WORK/standalone" "${CLI[@]}" serve --transport http --port @PORT@ --root "$WORK/standalone/ws" &&
-        run_pass standalone "$REPO/conformance/baseline-standalone.yml"
+        for rev in "${REVISIONS[@]}"; do run_pass standalone "$rev" "$REPO/conformance/baseline-standalone-$rev.yml"; done
       ;;
     proxy)
       mkdir -p "$WORK/proxy"
@@ -189,7 +190,12 @@ for pass in $PASSES; do
         require("fs").writeFileSync(dir + "/mcp.config.json", JSON.stringify(config, null, 2));
       ' "$WORK/proxy" "$HOST_NODE" "$REPO/test/fixtures/conformance-server.mjs"
       start proxy "$WORK/proxy" "${CLI[@]}" serve --transport http --port @PORT@ --config "$WORK/proxy/mcp.config.json" &&
-        run_pass proxy "$REPO/conformance/baseline-proxy.yml"
+        for rev in "${REVISIONS[@]}"; do
+          # What the fixture failed directly in this run; without a fixture pass, its kept baseline.
+          fixture_failed=$WORK/fixture-failed-$rev.yml
+          [[ -f $fixture_failed ]] || fixture_failed=$REPO/conformance/baseline-fixture-$rev.yml
+          run_pass proxy "$rev" "$fixture_failed"
+        done
       ;;
     *) say "unknown pass: $pass"; exit 2 ;;
   esac

@@ -8,12 +8,15 @@ import { stdioLane, stdioSink } from './proxy/lane.js';
 import { McpProxy } from './proxy/proxy.js';
 import { createAppServer, type AppServer } from './server/app.js';
 import { createContext, type AppContext } from './server/context.js';
+import type { EventSource } from './server/sources.js';
+import type { ServerNotifier } from '@modelcontextprotocol/server';
 import { WorkspacePrompts } from './server/prompts.js';
 import { WorkspaceResources } from './server/resources.js';
 import { startTempSweep } from './workspace/sweep.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveStdio } from './transports/stdio.js';
 import { Workspaces } from './workspace/layout.js';
+import { WorkspaceSession } from './workspace/session.js';
 import { chooseRoots } from './storage/local-roots.js';
 
 /** Settings from (config file, environment, flags); the file is read here, parsed purely. */
@@ -38,13 +41,20 @@ export async function openWorkspaces(flags: Flags): Promise<{ ws: Workspaces; se
   return { ws: await Workspaces.open(root, undefined, { create: false }), settings };
 }
 
-/** One host connection's server: our tools and workspace resources, plus the proxy's sources. */
-export function sessionServer(ctx: AppContext, proxy: McpProxy | undefined): AppServer {
+/**
+ * One host connection's server: our tools and workspace resources, plus the proxy's sources. A
+ * stateless one (MCP 2026-07-28: one request, or one stdio connection) files by handle or into a
+ * dataset's latest run (README "Workspaces and state").
+ */
+export function sessionServer(ctx: AppContext, proxy: McpProxy | undefined, opts: { stateless?: boolean; perRequest?: boolean; resources?: WorkspaceResources } = {}): AppServer {
   const px = proxy?.appOptions();
-  const resources = new WorkspaceResources(ctx.workspaces.store, ctx.routing);
+  const resources = opts.resources ?? new WorkspaceResources(ctx.workspaces.store, ctx.routing);
   const prompts = new WorkspacePrompts(ctx.workspaces, ctx.settings.mode);
   return createAppServer(ctx, {
     ...px,
+    session: new WorkspaceSession(ctx.workspaces, { stateless: opts.stateless }),
+    stateless: opts.stateless,
+    perRequest: opts.perRequest,
     resourceSources: [resources, ...(px?.resourceSources ?? [])],
     promptSources: [prompts, ...(px?.promptSources ?? [])],
     completionSources: [prompts, ...(px?.completionSources ?? [])],
@@ -76,6 +86,7 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
     }
     // Loaded only here: the HTTP stack costs ~10 MB of memory a stdio server never needs.
     const { startHttpFront } = await import('./transports/http.js');
+    const sharedResources = new WorkspaceResources(ctx.workspaces.store, ctx.routing);
     const front = await startHttpFront({
       host: settings.host,
       port: settings.port,
@@ -87,6 +98,10 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
         const app = sessionServer(ctx, proxy);
         return { server: app.server, lane: proxy?.lane(app) };
       },
+      // MCP 2026-07-28: a server per request; the workspace resources are shared, so that their
+      // changes are published once to every subscriptions/listen stream.
+      createStateless: () => sessionServer(ctx, proxy, { stateless: true, perRequest: true, resources: sharedResources }).server,
+      onNotifier: (notify) => publishChanges([sharedResources, proxy], notify),
     });
     log.info(`Streamable HTTP at ${front.url}${settings.token ? ' (bearer token required)' : ''}`);
     await untilSignal();
@@ -98,9 +113,16 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
 
   const stop = stopOnSignals(proxy);
   try {
-    const app = sessionServer(ctx, proxy);
-    const lane = proxy?.lane(app);
-    await serveStdio(app.server, { lane: lane && ((transport) => stdioLane(lane, stdioSink(transport))) });
+    await serveStdio(
+      (era, transport) => {
+        const app = sessionServer(ctx, proxy, { stateless: era === 'modern' });
+        // The lane carries 2025 pass-through calls; at 2026-07-28 calls take the SDK path.
+        const lane = era === 'legacy' ? proxy?.lane(app) : undefined;
+        transport.lane = lane && stdioLane(lane, stdioSink(transport));
+        return app.server;
+      },
+      { onerror: (e) => log.warn(`host connection: ${e.message}`) },
+    );
   } finally {
     // The host closed our stdin: stop the servers in steps. The signal handlers stay until they
     // are stopped, because hosts follow the closed stdin with SIGTERM a moment later.
@@ -108,6 +130,19 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
     await ctx.workspaces.store.close();
     stop();
   }
+}
+
+/** The sources' list changes, published to 2026-07-28 subscribers (logging has no such channel). */
+function publishChanges(sources: (EventSource | undefined)[], notify: ServerNotifier): () => void {
+  const offs = sources.map((s) =>
+    s?.onEvent((e) => {
+      if (e.kind === 'tools_changed') notify.toolsChanged();
+      else if (e.kind === 'resources_changed') notify.resourcesChanged();
+      else if (e.kind === 'prompts_changed') notify.promptsChanged();
+      else if (e.kind === 'resource_updated') notify.resourceUpdated(e.params.uri);
+    }),
+  );
+  return () => offs.forEach((off) => off?.());
 }
 
 function untilSignal(): Promise<void> {

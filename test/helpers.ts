@@ -4,10 +4,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { fileURLToPath } from 'node:url';
 import { resolveSettings, type Flags } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
@@ -61,7 +60,7 @@ export async function startInMemory(opts: { flags?: Flags; env?: NodeJS.ProcessE
     client,
     ctx,
     root: ctx.workspaces.root,
-    call: (name, args = {}) => client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema) as Promise<CallToolResult>,
+    call: (name, args = {}) => client.request({ method: 'tools/call', params: { name, arguments: args } }) as Promise<CallToolResult>,
   };
 }
 
@@ -132,7 +131,7 @@ export async function startCli(env: Record<string, string>, cwd: string, args: s
     pid,
     stderr: () => stderr,
     exited,
-    call: (name, a = {}) => client.request({ method: 'tools/call', params: { name, arguments: a } }, CallToolResultSchema, { timeout: 120_000 }) as Promise<CallToolResult>,
+    call: (name, a = {}) => client.request({ method: 'tools/call', params: { name, arguments: a } }, { timeout: 120_000 }) as Promise<CallToolResult>,
   };
 }
 

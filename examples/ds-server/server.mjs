@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Example data-science MCP tool server (stdio). It makes real files: PNG/SVG plots, a trained
 // model with its metrics, and PDF/HTML reports, so that artifact-workspace has something to route.
-// Dependencies: @modelcontextprotocol/sdk, zod and node built-ins only. stdout carries MCP
+// Dependencies: @modelcontextprotocol/server (SDK 2.x), zod and node built-ins only. stdout carries MCP
 // messages only; every log line goes to stderr.
 import { mkdirSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import {
   UserError,
@@ -175,7 +175,7 @@ function createServer() {
     {
       title: 'Describe a CSV dataset',
       description: 'Per-column summary of a CSV file: count, missing, mean, std, min, quartiles and max for numeric columns; distinct values and the most frequent values for categorical ones. Read-only: writes no file.',
-      inputSchema: { csv_path: csvPath },
+      inputSchema: z.object({ csv_path: csvPath }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guarded('describe', async ({ csv_path }) => {
@@ -189,7 +189,7 @@ function createServer() {
     {
       title: 'Numeric statistics',
       description: 'Numbers for every numeric column (sum, mean, median, std, variance, min, max, IQR, skew, kurtosis) and the Pearson correlation matrix. Read-only: writes no file.',
-      inputSchema: { csv_path: csvPath },
+      inputSchema: z.object({ csv_path: csvPath }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guarded('stats', async ({ csv_path }) => {
@@ -205,14 +205,14 @@ function createServer() {
     {
       title: 'Plot a column',
       description: 'Draws a histogram of one column (bar chart of counts when the column is categorical) or a scatter plot of two numeric columns, and writes it as PNG and SVG into the server\'s output folder. Returns plot_path (the PNG) and plot_paths [png, svg].',
-      inputSchema: {
-        csv_path: csvPath,
-        column: z.string().optional().describe('Column for a histogram; default: the first numeric column'),
-        kind: z.enum(['hist', 'scatter']).optional().describe('hist (default) or scatter'),
-        x: z.string().optional().describe('scatter: x column (default: first numeric column)'),
-        y: z.string().optional().describe('scatter: y column (default: second numeric column)'),
-        bins: z.number().int().min(1).max(200).optional().describe('hist: number of bins (default: automatic)'),
-      },
+      inputSchema: z.object({
+              csv_path: csvPath,
+              column: z.string().optional().describe('Column for a histogram; default: the first numeric column'),
+              kind: z.enum(['hist', 'scatter']).optional().describe('hist (default) or scatter'),
+              x: z.string().optional().describe('scatter: x column (default: first numeric column)'),
+              y: z.string().optional().describe('scatter: y column (default: second numeric column)'),
+              bins: z.number().int().min(1).max(200).optional().describe('hist: number of bins (default: automatic)'),
+            }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     guarded('plot', async (args) => {
@@ -234,13 +234,13 @@ function createServer() {
     {
       title: 'Train a classifier',
       description: 'Trains a multinomial logistic regression (standardised numeric and one-hot categorical features) on a seeded train/test split, saves model.json and metrics.json in a new folder, and returns the test accuracy. The target must be categorical (or an integer column with at most 20 classes).',
-      inputSchema: {
-        csv_path: csvPath,
-        target: z.string().min(1).describe('Column to predict, e.g. "smoker" or "time" in tips.csv'),
-        features: z.array(z.string().min(1)).optional().describe('Feature columns; default: every other column'),
-        test_size: z.number().gt(0).lt(1).optional().describe('Fraction of rows held out for testing (default 0.25)'),
-        seed: z.number().int().optional().describe('Seed of the train/test shuffle (default 42)'),
-      },
+      inputSchema: z.object({
+              csv_path: csvPath,
+              target: z.string().min(1).describe('Column to predict, e.g. "smoker" or "time" in tips.csv'),
+              features: z.array(z.string().min(1)).optional().describe('Feature columns; default: every other column'),
+              test_size: z.number().gt(0).lt(1).optional().describe('Fraction of rows held out for testing (default 0.25)'),
+              seed: z.number().int().optional().describe('Seed of the train/test shuffle (default 42)'),
+            }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     guarded('train_classifier', async (args) => {
@@ -273,20 +273,20 @@ function createServer() {
     {
       title: 'Export an executive report',
       description: 'Writes a one-page PDF executive summary of a CSV dataset (rows, columns, key figures, a chart) and the same report as HTML. Returns report_path (PDF), html_path, and report_paths [pdf, html].',
-      inputSchema: {
-        csv_path: csvPath,
-        title: z.string().max(200).optional().describe('Report title; default "<Dataset> executive report"'),
-      },
-      outputSchema: {
-        status: z.literal('success'),
-        dataset: z.string(),
-        title: z.string(),
-        rows: z.number().int(),
-        columns: z.number().int(),
-        report_path: z.string(),
-        html_path: z.string(),
-        report_paths: z.array(z.string()),
-      },
+      inputSchema: z.object({
+              csv_path: csvPath,
+              title: z.string().max(200).optional().describe('Report title; default "<Dataset> executive report"'),
+            }),
+      outputSchema: z.object({
+              status: z.literal('success'),
+              dataset: z.string(),
+              title: z.string(),
+              rows: z.number().int(),
+              columns: z.number().int(),
+              report_path: z.string(),
+              html_path: z.string(),
+              report_paths: z.array(z.string()),
+            }),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     guarded('export_executive_report', async (args) => {

@@ -5,9 +5,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client } from '@modelcontextprotocol/client';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { openStore } from '../storage/open.js';
 import { runStamp } from '../time.js';
 import { Workspaces } from '../workspace/layout.js';
@@ -62,7 +62,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   try {
     await client.connect(transport);
     const call = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => {
-      const res = (await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: 60_000 })) as CallToolResult;
+      const res = (await client.request({ method: 'tools/call', params: { name, arguments: args } }, { timeout: 60_000 })) as CallToolResult;
       type Routed = { entries?: { dst: string }[]; routed?: { dst: string }[]; skipped: { src: string; reason: string }[] };
       const sc = res.structuredContent as (Routed & { workspace_root?: string }) | undefined;
       const routed = (res._meta?.[ROUTED_KEY] as Routed | undefined) ?? (sc?.routed ? sc : undefined);

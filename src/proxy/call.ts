@@ -11,7 +11,7 @@
 //   routing hook's result and the host's "routed N files" logging message;
 // - failures: a server that could not answer becomes an isError result, anything else a
 //   protocol error, both through ../server/errors.ts.
-import type { CallToolResult, LoggingMessageNotification, Progress, ProgressToken, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, LoggingMessageNotification, Progress, ProgressToken, ServerNotification } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import { failureResult, timeoutFailure, toProtocolError, type DownstreamFailure } from '../server/errors.js';
 import type { RouteOutcome, RouteRequest } from '../routing/router.js';

@@ -1,20 +1,7 @@
 // What the SDK Client of one downstream connection declares, listens to and answers. Its
 // notifications become DownstreamEvents (re-raised for the hosts by the proxy); its requests to
 // us (sampling, elicitation, roots) are forwarded to a host (./host-route.ts).
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  ToolListChangedNotificationSchema,
-  type ClientCapabilities,
-  type LoggingMessageNotification,
-  type ResourceUpdatedNotification,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client, ClientCapabilities, CreateMessageResult, ElicitResult, ListRootsResult, LoggingMessageNotification, ResourceUpdatedNotification } from '@modelcontextprotocol/client';
 import { askHost, type DownstreamExtra, type HostBoundRequest, type HostRoutes } from './host-route.js';
 
 export interface DownstreamEvents {
@@ -70,18 +57,19 @@ export interface Wiring {
 
 export function wireClient(client: Client, w: Wiring, capabilities: ClientCapabilities): void {
   const { server, events: ev } = w;
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => ev.log(server, n.params));
-  client.setNotificationHandler(ResourceListChangedNotificationSchema, () => ev.listChanged(server, 'resources'));
-  client.setNotificationHandler(PromptListChangedNotificationSchema, () => ev.listChanged(server, 'prompts'));
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => ev.resourceUpdated(server, n.params));
-  client.setNotificationHandler(ToolListChangedNotificationSchema, () => w.toolsChanged(client));
+  client.setNotificationHandler('notifications/message', (n) => ev.log(server, n.params));
+  client.setNotificationHandler('notifications/resources/list_changed', () => ev.listChanged(server, 'resources'));
+  client.setNotificationHandler('notifications/prompts/list_changed', () => ev.listChanged(server, 'prompts'));
+  client.setNotificationHandler('notifications/resources/updated', (n) => ev.resourceUpdated(server, n.params));
+  client.setNotificationHandler('notifications/tools/list_changed', () => w.toolsChanged(client));
 
   // The SDK client checks each request against CLIENT_CAPABILITIES and each answer against the
   // method's result schema; both keep unknown fields, so what the host answers arrives unchanged.
   // Only what was declared: a server is never asked to trust a capability the host lacks (the SDK
   // refuses a handler for an undeclared one, and a server that asks anyway gets Method not found).
   const ask = (req: HostBoundRequest, extra: DownstreamExtra) => askHost(w.routes, req, extra, { server, timeoutMs: w.timeoutMs });
-  if (capabilities.sampling) client.setRequestHandler(CreateMessageRequestSchema, ask);
-  if (capabilities.elicitation) client.setRequestHandler(ElicitRequestSchema, ask);
-  if (capabilities.roots) client.setRequestHandler(ListRootsRequestSchema, ask);
+  // The host's answer crosses as it came (the SDK checks it against the method's result schema).
+  if (capabilities.sampling) client.setRequestHandler('sampling/createMessage', (req, c) => ask(req, c) as Promise<CreateMessageResult>);
+  if (capabilities.elicitation) client.setRequestHandler('elicitation/create', (req, c) => ask(req, c) as Promise<ElicitResult>);
+  if (capabilities.roots) client.setRequestHandler('roots/list', (req, c) => ask(req, c) as Promise<ListRootsResult>);
 }

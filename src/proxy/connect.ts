@@ -1,8 +1,8 @@
 // Opening one connection to a downstream server: its transport (a child over stdio with stdout
 // through the junk filter, or Streamable HTTP), an SDK Client wired for its notifications and
 // requests, initialize, and the first tools/list, all within the start limit.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ListToolsResultSchema, type ClientCapabilities, type ServerCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ListToolsResultSchema } from '@modelcontextprotocol/core';
+import { Client, type ClientCapabilities, type ServerCapabilities, type Tool } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { openTransport, type Opened } from '../transports/client-transport.js';

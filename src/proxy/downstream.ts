@@ -4,9 +4,8 @@
 // cap, calls fail fast and one retry happens per cool-down. The server's own requests to us go to a
 // host picked by its HostRoutes (./host-route.ts). Everything the SDK client does is kept behind
 // this class.
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { ErrorCode, McpError, type ClientCapabilities, type ClientRequest, type ServerCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, SdkErrorCode, SdkError } from '@modelcontextprotocol/client';
+import type { Client, RequestOptions, ClientCapabilities, ClientRequest, ServerCapabilities, Tool } from '@modelcontextprotocol/client';
 import type { z } from 'zod';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
@@ -153,13 +152,13 @@ export class Downstream {
     try {
       const res = await conn.client.request(req, schema, { signal, onprogress, timeout: opts.timeoutMs ?? this.timeoutMs, resetTimeoutOnProgress: true });
       this.failures = 0;
-      return res;
+      return res as z.infer<S>;
     } catch (e) {
       if (signal?.aborted) throw e;
       const current = this.state.kind === 'ready' && this.state.conn === conn;
       if (!current) throw goneFailure(this.name, conn.opened.exitReason() ?? 'closed the connection', req.method, this.tail.text());
-      if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) throw timeoutFailure(this.name, req.method, this.timeoutMs);
-      if (!(e instanceof McpError) && 'url' in this.o.config && e instanceof TypeError) {
+      if (e instanceof SdkError && e.code === SdkErrorCode.RequestTimeout) throw timeoutFailure(this.name, req.method, this.timeoutMs);
+      if (!(e instanceof ProtocolError) && 'url' in this.o.config && e instanceof TypeError) {
         // The HTTP server went away: reconnect on the next call.
         this.lost(conn, `unreachable (${e.message})`);
         throw new DownstreamFailure('crashed', `server "${this.name}" is unreachable: ${e.message}`, '');

@@ -3,27 +3,10 @@
 // a name two servers share becomes `{server}__{prompt}`) and completions. A URI is owned by the
 // first server that listed it (or whose template matches it); an unknown URI is tried on each
 // server in turn. Results and errors pass through as the downstream gave them.
-import {
-  ErrorCode,
-  CompleteResultSchema,
-  EmptyResultSchema,
-  GetPromptResultSchema,
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  ReadResourceResultSchema,
-  type ClientRequest,
-  type CompleteRequest,
-  type CompleteResult,
-  type GetPromptResult,
-  type ListPromptsResult,
-  type ListResourcesResult,
-  type ListResourceTemplatesResult,
-  type Prompt,
-  type ReadResourceResult,
-} from '@modelcontextprotocol/sdk/types.js';
+import { CompleteResultSchema, EmptyResultSchema, GetPromptResultSchema, ListPromptsResultSchema, ListResourcesResultSchema, ListResourceTemplatesResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/core';
+import { UriTemplate, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { ClientRequest, CompleteRequest, CompleteResult, GetPromptResult, ListPromptsResult, ListResourcesResult, ListResourceTemplatesResult, Prompt, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
-import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { CallExtra } from '../server/sources.js';
 import { pageAcross } from '../server/paging.js';
 import type { CompletionSource, PromptSource, ResourceSource } from '../server/sources.js';
@@ -125,7 +108,7 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
     return this.listPrompts(undefined, extra).then(() => {
       const again = this.prompts.byName.get(name);
       const server = again && this.downstreams.find((x) => x.name === again.server);
-      if (!again || !server) throw protocolError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+      if (!again || !server) throw protocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${name}`);
       return ask(server, { method: 'prompts/get', params: { name: again.original, ...(args && { arguments: args }) } }, GetPromptResultSchema, extra);
     });
   }

@@ -9,25 +9,14 @@
 // 3. otherwise nobody: the server gets a JSON-RPC error saying so.
 // Cancellation crosses both ways: the server cancelling its request, or the host cancelling the call
 // it belongs to, cancels the request to the host.
-import { getSupportedElicitationModes } from '@modelcontextprotocol/sdk/client/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import {
-  ErrorCode,
-  ResultSchema,
-  type ClientCapabilities,
-  type ClientNotification,
-  type ClientRequest,
-  type CreateMessageRequest,
-  type ElicitRequest,
-  type ListRootsRequest,
-  type Result,
-} from '@modelcontextprotocol/sdk/types.js';
+import { getSupportedElicitationModes, ProtocolErrorCode } from '@modelcontextprotocol/client';
+import type { ClientCapabilities, CreateMessageRequest, ElicitRequest, ListRootsRequest, Result, ClientContext } from '@modelcontextprotocol/client';
 import type { CallExtra } from '../server/sources.js';
 import type { HostLink, HostRequestOptions } from '../server/sources.js';
 import { toProtocolError, protocolError } from '../server/errors.js';
 
 export type HostBoundRequest = CreateMessageRequest | ElicitRequest | ListRootsRequest;
-export type DownstreamExtra = RequestHandlerExtra<ClientRequest, ClientNotification>;
+export type DownstreamExtra = ClientContext;
 type Route = { kind: 'call'; extra: CallExtra; host?: HostLink } | { kind: 'session'; host: HostLink };
 
 export class HostRoutes {
@@ -69,7 +58,7 @@ export interface AskOptions {
 export async function askHost(routes: HostRoutes, req: HostBoundRequest, dsExtra: DownstreamExtra, o: AskOptions): Promise<Result> {
   const route = routes.pick();
   if (!route) {
-    throw protocolError(ErrorCode.InternalError, `proxy: no host session to forward ${req.method} to (server "${o.server}" asked outside any call, and no host is connected)`);
+    throw protocolError(ProtocolErrorCode.InternalError, `proxy: no host session to forward ${req.method} to (server "${o.server}" asked outside any call, and no host is connected)`);
   }
   const caps = route.host?.capabilities();
   const missing = caps && lacking(req, caps);
@@ -78,15 +67,15 @@ export async function askHost(routes: HostRoutes, req: HostBoundRequest, dsExtra
   const forwarded = { method: req.method, params: req.params } as HostBoundRequest;
   const token = req.params?._meta?.progressToken;
   const opts: HostRequestOptions = {
-    signal: route.kind === 'call' ? AbortSignal.any([dsExtra.signal, route.extra.signal]) : dsExtra.signal,
+    signal: route.kind === 'call' ? AbortSignal.any([dsExtra.mcpReq.signal, route.extra.signal]) : dsExtra.mcpReq.signal,
     timeout: o.timeoutMs,
     // The SDK puts its own token on the request; the host's progress goes back under the server's.
     ...(token !== undefined && {
-      onprogress: (p) => void dsExtra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => {}),
+      onprogress: (p) => void dsExtra.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => {}),
     }),
   };
   try {
-    return route.kind === 'call' ? await route.extra.sendRequest(forwarded, ResultSchema, opts) : await route.host.request(forwarded, opts);
+    return route.kind === 'call' ? await route.extra.sendRequest(forwarded, opts) : await route.host.request(forwarded, opts);
   } catch (e) {
     throw toProtocolError(e);
   }
@@ -96,17 +85,17 @@ export async function askHost(routes: HostRoutes, req: HostBoundRequest, dsExtra
 function lacking(req: HostBoundRequest, caps: ClientCapabilities): { what: string; code: number } | undefined {
   switch (req.method) {
     case 'sampling/createMessage':
-      if (!caps.sampling) return { what: 'sampling', code: ErrorCode.MethodNotFound };
-      if ((req.params.tools || req.params.toolChoice) && !caps.sampling.tools) return { what: 'sampling.tools', code: ErrorCode.InvalidParams };
+      if (!caps.sampling) return { what: 'sampling', code: ProtocolErrorCode.MethodNotFound };
+      if ((req.params.tools || req.params.toolChoice) && !caps.sampling.tools) return { what: 'sampling.tools', code: ProtocolErrorCode.InvalidParams };
       return undefined;
     case 'elicitation/create': {
-      if (!caps.elicitation) return { what: 'elicitation', code: ErrorCode.MethodNotFound };
+      if (!caps.elicitation) return { what: 'elicitation', code: ProtocolErrorCode.MethodNotFound };
       const mode = req.params.mode ?? 'form';
       const { supportsFormMode, supportsUrlMode } = getSupportedElicitationModes(caps.elicitation);
-      if (mode === 'form' ? !supportsFormMode : !supportsUrlMode) return { what: `elicitation.${mode}`, code: ErrorCode.InvalidParams };
+      if (mode === 'form' ? !supportsFormMode : !supportsUrlMode) return { what: `elicitation.${mode}`, code: ProtocolErrorCode.InvalidParams };
       return undefined;
     }
     case 'roots/list':
-      return caps.roots ? undefined : { what: 'roots', code: ErrorCode.MethodNotFound };
+      return caps.roots ? undefined : { what: 'roots', code: ProtocolErrorCode.MethodNotFound };
   }
 }

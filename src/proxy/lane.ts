@@ -6,8 +6,8 @@
 // path, which owns the hint, the timeout, progress, routing and failures. Anything the lane does
 // not take (our own tools, a server that is down or speaks HTTP, a request it cannot carry as
 // bytes) goes the SDK path. Each front supplies a CallSink: where one call's messages go.
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, CallToolResultSchema, JSONRPCRequestSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, CallToolResultSchema, JSONRPCRequestSchema, ResultSchema } from '@modelcontextprotocol/core';
+import type { Server, JSONRPCMessage, RequestId } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import type { CallExtra } from '../server/sources.js';
 import type { HostLink } from '../server/sources.js';
@@ -136,16 +136,16 @@ export class Lane implements LaneCalls {
     const { link, target } = t;
     const entry = { laneId: '', link, sink } as Open;
     // The signal is made only if something asks for it (a host-bound request): most calls never do.
-    const extra = {
+    const extra: CallExtra = {
       get signal() {
         return (entry.abort ??= new AbortController()).signal;
       },
       requestId: hostId,
       _meta: meta,
       host,
-      sendRequest: (req, schema, opts) => server.request(req, schema, { ...opts, relatedRequestId: hostId }),
+      sendRequest: (req, opts) => server.request(req, ResultSchema, { ...opts, relatedRequestId: hostId }),
       sendNotification: (n) => server.notification(n, { relatedRequestId: hostId }),
-    } as CallExtra;
+    };
     const end = link.begin(extra);
     entry.finish = () => {
       end();

@@ -5,7 +5,8 @@
 // way the pipeline decides. Downstream events (list changes, logging) are re-raised for every
 // connected host. Resources, prompts and completions: ./forward-extras.ts. The servers' own
 // requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
-import { CallToolResultSchema, ErrorCode, type CallToolResult, type ClientCapabilities, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/core';
+import type { CallToolResult, ClientCapabilities, Tool } from '@modelcontextprotocol/server';
 import type { AppServer, AppServerOptions } from '../server/app.js';
 import type { AppContext } from '../server/context.js';
 import { DownstreamFailure, protocolError } from '../server/errors.js';
@@ -23,6 +24,7 @@ import { downstreamCapabilities } from './client-wiring.js';
 import { Downstream, NO_SDK_TIMEOUT, type DownstreamOptions } from './downstream.js';
 import { ExtrasForwarder } from './forward-extras.js';
 import { Lane } from './lane.js';
+import { ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 export interface ProxyOptions {
   env?: NodeJS.ProcessEnv;
@@ -128,7 +130,7 @@ export class McpProxy implements ToolSource, HostListener {
     // tools/list would, then look again.
     return this.waitFirst().then(() => {
       const later = this.catalog.byName.get(name);
-      if (!later) throw protocolError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      if (!later) throw protocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
       return this.forward(later, args, scope);
     });
   }
@@ -240,7 +242,7 @@ async function adoptNamed(session: WorkspaceSession, handle: unknown): Promise<R
   try {
     return await session.adopt(handle);
   } catch (e) {
-    if (e instanceof HandleError || e instanceof WorkspaceError) throw protocolError(ErrorCode.InvalidParams, `_meta["${WORKSPACE_META_KEY}"]: ${e.message}`);
+    if (e instanceof HandleError || e instanceof WorkspaceError) throw protocolError(ProtocolErrorCode.InvalidParams, `_meta["${WORKSPACE_META_KEY}"]: ${e.message}`);
     throw e;
   }
 }

@@ -5,7 +5,7 @@
 // own content, structuredContent and isError are never changed, only appended to.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import type { ResultKeys } from '../routing/classify.js';
 import { argumentPaths, detectArtifacts } from '../routing/detect.js';

@@ -4,24 +4,8 @@
 // their events (list changes, logging) are relayed to the host, and the host's own (ready, roots
 // changed) to them. Every handler hands sources this session's HostLink in `extra.host`.
 // Failures become one of the two MCP channels through ./errors.ts.
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  CallToolRequestSchema,
-  CompleteRequestSchema,
-  ErrorCode,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
-  ReadResourceRequestSchema,
-  ResultSchema,
-  RootsListChangedNotificationSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-  type CallToolResult,
-  type ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ResultSchema } from '@modelcontextprotocol/core';
+import { Server, ProtocolErrorCode, type CallToolResult, type ListPromptsResult, type ListResourcesResult, type ListResourceTemplatesResult, type ServerCapabilities, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Timers } from '../time.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
@@ -49,6 +33,16 @@ export interface AppServerOptions {
   promptSources?: PromptSource[];
   completionSources?: CompletionSource[];
   session?: WorkspaceSession;
+  /**
+   * Serves one MCP 2026-07-28 request (or stdio connection): no `initialize`, so the sources hear
+   * the host is ready at its first request, with the capabilities its envelope declares; and no
+   * unsolicited notifications from this instance (list changes reach 2026 hosts through
+   * `subscriptions/listen`: on stdio the SDK's entry turns this instance's notifications into
+   * them; over HTTP, where `perRequest` is set, the front publishes them).
+   */
+  stateless?: boolean;
+  /** Serves exactly one HTTP request, then is closed: sends no notifications of its own. */
+  perRequest?: boolean;
 }
 
 export const SERVER_INSTRUCTIONS =
@@ -68,67 +62,86 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   const server = new Server({ name: PACKAGE_NAME, version: VERSION }, { capabilities, instructions: SERVER_INSTRUCTIONS });
   // What the transport cannot deliver (an answer JSON cannot encode, a host line that is not JSON).
   server.onerror = (e) => ctx.log.warn(`host connection: ${e.message}`);
-  const host = linkHost(server, [...sources, ...resources, ...prompts, ...completions]);
-  const x = (extra: CallExtra): CallExtra => ({ ...extra, host });
+  const { host, ready } = linkHost(server, [...sources, ...resources, ...prompts, ...completions], !opts.stateless);
+  let told = !opts.stateless;
+  // The SDK's context, as our sources take it.
+  const x = (c: ServerContext): CallExtra => {
+    if (!told) {
+      told = true;
+      ready();
+    }
+    return extraOf(c);
+  };
+  const extraOf = (c: ServerContext): CallExtra => ({
+    get signal() {
+      return c.mcpReq.signal;
+    },
+    requestId: c.mcpReq.id,
+    _meta: c.mcpReq._meta as CallExtra['_meta'],
+    host,
+    sendRequest: (req, opts) => c.mcpReq.send(req, ResultSchema, opts),
+    sendNotification: (n) => c.mcpReq.notify(n),
+  });
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
+  server.setRequestHandler('tools/list', async (_req, c) => {
+    x(c);
     const extra = await Promise.all(sources.map((s) => s.listTools()));
     return { tools: [...OWN_TOOLS.map((t) => t.definition), ...extra.flat()] };
   });
-
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+  server.setRequestHandler('tools/call', async (req, c) => {
     const { name, arguments: args } = req.params;
+    const extra = x(c);
     const tool = own.get(name);
     if (tool) return callOwn(tool, args, session, ctx, progressTo(extra, ctx.timers));
-    const scope: CallScope = { extra: x(extra), session, log: (params) => server.sendLoggingMessage(params, extra.sessionId) };
+    const scope: CallScope = { extra, session, log: (params) => server.sendLoggingMessage(params, c.sessionId) };
     for (const s of sources) {
       const res = s.callTool(name, args, scope);
       if (res) return res;
     }
-    throw protocolError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    throw protocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
   });
 
   if (resources.length) {
-    server.setRequestHandler(ListResourcesRequestSchema, async (req, extra) =>
-      listAcross(resources, 'resources', (r, c) => r.listResources(c, x(extra)), req.params?.cursor),
+    server.setRequestHandler('resources/list', async (req, ctx) =>
+      listAcross(resources, 'resources', (r, c): Promise<ListResourcesResult> => r.listResources(c, x(ctx)), req.params?.cursor) as Promise<ListResourcesResult>,
     );
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, async (req, extra) =>
-      listAcross(resources, 'resourceTemplates', (r, c) => r.listResourceTemplates(c, x(extra)), req.params?.cursor),
+    server.setRequestHandler('resources/templates/list', async (req, ctx) =>
+      listAcross(resources, 'resourceTemplates', (r, c): Promise<ListResourceTemplatesResult> => r.listResourceTemplates(c, x(ctx)), req.params?.cursor) as Promise<ListResourceTemplatesResult>,
     );
-    server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
-      const res = firstOf(resources, (r) => r.readResource(req.params.uri, x(extra)));
+    server.setRequestHandler('resources/read', async (req, ctx) => {
+      const res = firstOf(resources, (r) => r.readResource(req.params.uri, x(ctx)));
       if (!res) throw protocolError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
       return res;
     });
-    server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
+    server.setRequestHandler('resources/subscribe', async (req, ctx) => {
       // A URI that no source owns can never be updated: saying yes would be a promise not kept.
-      const sub = firstOf(resources, (r) => r.subscribeResource?.(req.params.uri, x(extra)));
+      const sub = firstOf(resources, (r) => r.subscribeResource?.(req.params.uri, x(ctx)));
       if (!sub) throw protocolError(-32002, `Resource not found: ${req.params.uri}`, { uri: req.params.uri });
       await sub;
       return {};
     });
-    server.setRequestHandler(UnsubscribeRequestSchema, async (req, extra) => {
-      await firstOf(resources, (r) => r.unsubscribeResource?.(req.params.uri, x(extra)));
+    server.setRequestHandler('resources/unsubscribe', async (req, ctx) => {
+      await firstOf(resources, (r) => r.unsubscribeResource?.(req.params.uri, x(ctx)));
       return {};
     });
   }
 
   if (prompts.length) {
-    server.setRequestHandler(ListPromptsRequestSchema, async (req, extra) => listAcross(prompts, 'prompts', (p, c) => p.listPrompts(c, x(extra)), req.params?.cursor));
-    server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
-      const res = firstOf(prompts, (p) => p.getPrompt(req.params.name, req.params.arguments, x(extra)));
-      if (!res) throw protocolError(ErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
+    server.setRequestHandler('prompts/list', async (req, ctx) => listAcross(prompts, 'prompts', (p, c): Promise<ListPromptsResult> => p.listPrompts(c, x(ctx)), req.params?.cursor) as Promise<ListPromptsResult>);
+    server.setRequestHandler('prompts/get', async (req, ctx) => {
+      const res = firstOf(prompts, (p) => p.getPrompt(req.params.name, req.params.arguments, x(ctx)));
+      if (!res) throw protocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
       return res;
     });
   }
 
   if (completions.length) {
-    server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
-      return (await firstOf(completions, (c) => c.complete(req.params, x(extra)))) ?? { completion: { values: [] } };
+    server.setRequestHandler('completion/complete', async (req, ctx) => {
+      return (await firstOf(completions, (c) => c.complete(req.params, x(ctx)))) ?? { completion: { values: [] } };
     });
   }
 
-  relayEvents(server, [...sources, ...resources, ...prompts, ...completions]);
+  if (!opts.perRequest) relayEvents(server, [...sources, ...resources, ...prompts, ...completions], !opts.stateless);
   return { server, session, host };
 }
 
@@ -162,10 +175,10 @@ function firstOf<S, R>(list: readonly S[], ask: (s: S) => Promise<R> | undefined
  * Passes the sources' events on to this host as notifications, once it has finished initializing
  * (a notification before `initialized` may confuse it); stops when the connection closes.
  */
-function relayEvents(server: Server, candidates: readonly unknown[]): void {
+function relayEvents(server: Server, candidates: readonly unknown[], afterInitialize: boolean): void {
   const emitters = [...new Set(candidates)].filter((s): s is EventSource => typeof (s as Partial<EventSource>).onEvent === 'function');
   if (!emitters.length) return;
-  let ready = false;
+  let ready = !afterInitialize;
   const send = (e: SourceEvent): Promise<void> => {
     switch (e.kind) {
       case 'tools_changed':
@@ -197,8 +210,11 @@ function relayEvents(server: Server, candidates: readonly unknown[]): void {
   });
 }
 
-/** This session's host as sources see it; the listeners hear when it is ready and when its roots change. */
-function linkHost(server: Server, candidates: readonly unknown[]): HostLink {
+/**
+ * This session's host as sources see it; the listeners hear when it is ready (after initialize,
+ * or when `ready` is called) and when its roots change.
+ */
+function linkHost(server: Server, candidates: readonly unknown[], initialized: boolean): { host: HostLink; ready: () => void } {
   const listeners = [...new Set(candidates)].filter((s): s is HostListener => typeof (s as Partial<HostListener>).onHost === 'function');
   let open = true;
   const host: HostLink = {
@@ -207,10 +223,10 @@ function linkHost(server: Server, candidates: readonly unknown[]): HostLink {
     request: (req, opts) => server.request(req, ResultSchema, opts),
   };
   const tell = (e: HostEvent) => listeners.forEach((l) => l.onHost(e));
-  server.setNotificationHandler(RootsListChangedNotificationSchema, () => tell({ kind: 'roots_changed', host }));
-  also(server, 'oninitialized', () => tell({ kind: 'ready', host }));
+  server.setNotificationHandler('notifications/roots/list_changed', () => tell({ kind: 'roots_changed', host }));
+  if (initialized) also(server, 'oninitialized', () => tell({ kind: 'ready', host }));
   also(server, 'onclose', () => (open = false));
-  return host;
+  return { host, ready: () => tell({ kind: 'ready', host }) };
 }
 
 /** Adds to one of the server's single-slot callbacks, keeping what was there. */
@@ -237,7 +253,7 @@ function progressTo(extra: CallExtra, timers: Pick<Timers, 'now'>): CallInfo['pr
 
 async function callOwn(tool: OwnTool, args: unknown, session: WorkspaceSession, ctx: AppContext, progress?: CallInfo['progress']): Promise<CallToolResult> {
   const parsed = tool.input.safeParse(args ?? {});
-  if (!parsed.success) throw protocolError(ErrorCode.InvalidParams, `${tool.name}: ${formatZod(parsed.error)}`);
+  if (!parsed.success) throw protocolError(ProtocolErrorCode.InvalidParams, `${tool.name}: ${formatZod(parsed.error)}`);
   try {
     const out = (await tool.run(parsed.data, session, ctx, { progress })) as Record<string, unknown>;
     return { content: [{ type: 'text', text: JSON.stringify(out, null, 2) }], structuredContent: out };

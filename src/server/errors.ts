@@ -6,7 +6,8 @@
 // - a protocol error (McpError): bad arguments, an unknown tool, or a downstream's own JSON-RPC
 //   error, passed on with its code, message and data as if the host had asked the server directly.
 // Anything else becomes an internal error here, keeping the original as its `cause`.
-import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 
 /** A failure the agent can act on: becomes an `isError` result, not a protocol error. */
@@ -52,8 +53,8 @@ export function failureResult(e: ToolFailure | DownstreamFailure): CallToolResul
  * and the receiving SDK prefixes "MCP error N: " itself, so a message that already carries the
  * prefix reaches people doubled.
  */
-export function protocolError(code: number, message: string, data?: unknown): McpError {
-  const err = new McpError(code, message, data);
+export function protocolError(code: number, message: string, data?: unknown): ProtocolError {
+  const err = new ProtocolError(code, message, data);
   err.message = message;
   return err;
 }
@@ -64,8 +65,8 @@ export function protocolError(code: number, message: string, data?: unknown): Mc
  * would be a result in a tool call is an internal error elsewhere; anything else is an internal
  * error naming the proxy.
  */
-export function toProtocolError(e: unknown): McpError {
-  if (e instanceof McpError) {
+export function toProtocolError(e: unknown): ProtocolError {
+  if (e instanceof ProtocolError) {
     const prefix = `MCP error ${e.code}: `;
     const err = protocolError(e.code, e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message, e.data);
     err.cause = e;
@@ -73,8 +74,8 @@ export function toProtocolError(e: unknown): McpError {
   }
   const err =
     e instanceof DownstreamFailure || e instanceof ToolFailure
-      ? protocolError(ErrorCode.InternalError, describe(e), e instanceof DownstreamFailure ? { server_error: e.kind } : undefined)
-      : protocolError(ErrorCode.InternalError, `proxy: ${(e as Error)?.message ?? String(e)}`);
+      ? protocolError(ProtocolErrorCode.InternalError, describe(e), e instanceof DownstreamFailure ? { server_error: e.kind } : undefined)
+      : protocolError(ProtocolErrorCode.InternalError, `proxy: ${(e as Error)?.message ?? String(e)}`);
   err.cause = e;
   return err;
 }
@@ -85,7 +86,7 @@ export function toProtocolError(e: unknown): McpError {
  * isError result naming the tool.
  */
 export function toolError(tool: string, e: unknown, log: Logger): CallToolResult {
-  if (e instanceof McpError) throw e;
+  if (e instanceof ProtocolError) throw e;
   if (e instanceof ToolFailure || e instanceof DownstreamFailure) return failureResult(e);
   log.error(`${tool}: ${(e as Error)?.stack ?? String(e)}`);
   return failureResult(new ToolFailure(`${tool} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e }));

@@ -1,7 +1,7 @@
 // Our three tools as data: name, schemas, annotations and a handler over a session.
 // Handlers return plain objects; src/server/app.ts turns them into MCP results in one place.
 import type { z } from 'zod';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { detectArtifacts } from '../routing/detect.js';
 import type { Candidate } from '../routing/types.js';
 import { HandleError, handleOf, parseHandle } from '../workspace/handle.js';

@@ -1,8 +1,8 @@
 // One paginated list made of several sources' lists, each paginated on its own. The cursor the
 // host gets names the source and that source's own cursor, so every source keeps its paging.
 // Pure but for the fetchers it is given.
-import { ErrorCode, } from '@modelcontextprotocol/sdk/types.js';
 import { protocolError } from './errors.js';
+import { ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 export interface Page<T> {
   items: T[];
@@ -25,7 +25,7 @@ export function decodeCursor(cursor: string, sources: number): { index: number; 
   if (Array.isArray(v) && Number.isInteger(v[0]) && v[0] >= 0 && v[0] < sources && (v[1] === null || typeof v[1] === 'string')) {
     return { index: v[0] as number, inner: (v[1] as string | null) ?? undefined };
   }
-  throw protocolError(ErrorCode.InvalidParams, `invalid cursor: ${JSON.stringify(cursor)}`);
+  throw protocolError(ProtocolErrorCode.InvalidParams, `invalid cursor: ${JSON.stringify(cursor)}`);
 }
 
 /** Items gathered into one page from sources that finish, before the rest waits for a cursor. */

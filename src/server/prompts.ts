@@ -1,13 +1,13 @@
 // Our prompts: a summary of a run's artifacts for the agent to report from, and the conventions a
 // tool author follows so its outputs are routed. Dataset names and run ids complete from what is
 // on disk. Read-only; unknown names and refs are left to other sources (a proxy's downstreams).
-import type { CompleteRequest, CompleteResult, GetPromptResult, ListPromptsResult, Prompt } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { CompleteRequest, CompleteResult, GetPromptResult, ListPromptsResult, Prompt } from '@modelcontextprotocol/server';
 import type { Workspaces } from '../workspace/layout.js';
 import { datasetSlug } from '../workspace/slug.js';
 import { describeRun } from './info.js';
 import type { CompletionSource, PromptSource } from './sources.js';
 import { protocolError } from './errors.js';
+import { ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 const PROMPTS: Prompt[] = [
   {
@@ -54,15 +54,15 @@ export class WorkspacePrompts implements PromptSource, CompletionSource {
   }
 
   private async summary(args: Record<string, string>): Promise<GetPromptResult> {
-    if (!args.dataset) throw protocolError(ErrorCode.InvalidParams, 'workspace_summary needs a dataset');
+    if (!args.dataset) throw protocolError(ProtocolErrorCode.InvalidParams, 'workspace_summary needs a dataset');
     const slug = datasetSlug(args.dataset);
     const runId = args.run_id || (await this.workspaces.latest(slug)) || (await this.workspaces.listRuns(slug)).pop();
-    if (!runId) throw protocolError(ErrorCode.InvalidParams, `no runs for dataset "${slug}"`);
+    if (!runId) throw protocolError(ProtocolErrorCode.InvalidParams, `no runs for dataset "${slug}"`);
     let info;
     try {
       info = await describeRun(this.workspaces, await this.workspaces.openRun(slug, runId), { mode: this.mode });
     } catch (e) {
-      throw protocolError(ErrorCode.InvalidParams, (e as Error).message);
+      throw protocolError(ProtocolErrorCode.InvalidParams, (e as Error).message);
     }
     const text = [
       `Workspace of dataset "${slug}", run ${runId} (${info.workspace_root}).`,

@@ -2,7 +2,8 @@
 // resource_link blocks carry). Listing is paged with an opaque cursor and never follows symlinks;
 // reads are contained: a URI must resolve, lexically and through symlinks, inside the root.
 import mime from 'mime-types';
-import { ErrorCode, McpError, type ListResourcesResult, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { ListResourcesResult, ReadResourceResult, Resource } from '@modelcontextprotocol/server';
 import { StoreRefusal, type Key, type WorkspaceStore } from '../storage/store.js';
 import type { RoutedEvent, RoutingService } from './context.js';
 import type { ResourceSource, SourceEvent } from './sources.js';
@@ -16,7 +17,7 @@ const TEXTUAL = /^(text\/|application\/(json|xml|yaml|x-yaml|javascript|x-ndjson
 const encodeCursor = (rel: string): string => Buffer.from(rel, 'utf8').toString('base64url');
 function decodeCursor(c: string): string[] {
   const rel = Buffer.from(c, 'base64url').toString('utf8');
-  if (!rel || rel.includes('\0') || rel.split('/').some((s) => s === '..' || s === '')) throw protocolError(ErrorCode.InvalidParams, 'invalid cursor');
+  if (!rel || rel.includes('\0') || rel.split('/').some((s) => s === '..' || s === '')) throw protocolError(ProtocolErrorCode.InvalidParams, 'invalid cursor');
   return rel.split('/');
 }
 
@@ -167,7 +168,7 @@ export class WorkspaceResources implements ResourceSource {
   }
 
   private async read(uri: string, key: Key): Promise<ReadResourceResult> {
-    const notFound = (why: string): McpError => protocolError(ErrorCode.InvalidParams, `resource not readable: ${why}`, { uri });
+    const notFound = (why: string): ProtocolError => protocolError(ProtocolErrorCode.InvalidParams, `resource not readable: ${why}`, { uri });
     // `{dataset}/latest/…` reads through the pointer (the one link a reader may take), by its run id.
     if (key[1] === 'latest' && key.length > 2) {
       const id = await this.store.readLatest(key[0]!);

@@ -16,17 +16,33 @@ import type {
   LoggingMessageNotification,
   Progress,
   ReadResourceResult,
+  RequestId,
   ResourceUpdatedNotification,
   Result,
+  ServerNotification,
   ServerRequest,
   Tool,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import type { WorkspaceSession } from '../workspace/session.js';
 
-/** The SDK's handler extra, plus the session's host (always set by the app server's handlers). */
-export type CallExtra = RequestHandlerExtra<ServerRequest, ServerNotification> & { host?: HostLink };
+/**
+ * One request from the host, as a source sees it: ours, not the SDK's handler context, so the
+ * SDK's shape never leaks past the app server (src/server/app.ts) and the lane (src/proxy/lane.ts),
+ * which build it.
+ */
+export interface CallExtra {
+  /** Aborted when the host cancels the request or goes away. */
+  readonly signal: AbortSignal;
+  requestId: RequestId;
+  /** The request's own `_meta` (progress token, and at 2026-07-28 the client's envelope). */
+  _meta?: Record<string, unknown> & { progressToken?: string | number };
+  /** The session's host. */
+  host: HostLink;
+  /** A request to the host that belongs to this call (it reaches this call's session and stream). */
+  sendRequest(req: ServerRequest, opts?: HostRequestOptions): Promise<Result>;
+  /** A notification to the host that belongs to this call. */
+  sendNotification(n: ServerNotification): Promise<void>;
+}
 
 /** Something a source tells every connected host. */
 export type SourceEvent =

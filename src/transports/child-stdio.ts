@@ -11,9 +11,8 @@
 // must not leave it running.
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/server';
+import type { Transport, JSONRPCMessage } from '@modelcontextprotocol/server';
 
 /** Process groups (POSIX): the child and everything it starts are stopped together. */
 const GROUPS = process.platform !== 'win32';

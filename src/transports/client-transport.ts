@@ -1,9 +1,8 @@
 // Opens the client side of a connection to one downstream server from its launch spec: a child
 // process over stdio (our ChildStdioTransport, stdout through a line filter) or Streamable HTTP,
 // either one behind ResponsesLast (below).
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isJSONRPCErrorResponse, isJSONRPCResultResponse, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { StreamableHTTPClientTransport, isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextprotocol/client';
+import type { Transport, TransportSendOptions, JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/client';
 import type { LaunchSpec } from './types.js';
 import { ChildStdioTransport, type ChildStdioOptions } from './child-stdio.js';
 

@@ -2,7 +2,7 @@
 // encode (a result nested thousands of levels deep overflows the stack of JSON.stringify, a
 // BigInt, a cycle) must not leave its request unanswered: a response becomes an error response
 // with the same id, and the reason is told to `onFailure` (the front logs it).
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 
 export type EncodeFailure = (message: string) => void;
 

@@ -3,9 +3,8 @@
 // lane needs: `lane` sees each message line (bytes) first and may take it, and `sendRaw` writes an
 // already-serialized line, so a large downstream result is never decoded and re-encoded.
 import type { Readable, Writable } from 'node:stream';
-import { deserializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { deserializeMessage } from '@modelcontextprotocol/server';
+import type { Transport, JSONRPCMessage } from '@modelcontextprotocol/server';
 import { encodeForHost } from './encode.js';
 import { LineSplitter } from './lines.js';
 

@@ -5,12 +5,12 @@
 import http from 'node:http';
 import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { createMcpHandler, isInitializeRequest, isLegacyRequest, type Server, type ServerNotifier } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import { systemTimers, unrefd, type Timers } from '../time.js';
 import { guardEncoding, takeLaneCall, tapLaneRelated, type LaneCalls } from './lane-http.js';
+import { boundedEventStore } from './event-store.js';
 import { hostAllowed, originAllowed } from './http-guard.js';
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
@@ -37,8 +37,15 @@ export interface HttpFrontOptions {
   maxSessions?: number;
   /** Timers of idle expiry (default: the real ones). */
   timers?: Timers;
-  /** A new MCP server for a new MCP session; `close` frees what it holds; `lane` is the proxy's lane. */
+  /** A new MCP server for a new MCP session (2025-11-25); `close` frees what it holds; `lane` is the proxy's lane. */
   createSession(): { server: Server; close?: () => Promise<void>; lane?: LaneCalls };
+  /**
+   * A server for one MCP 2026-07-28 request, which belongs to no session: any request may land
+   * on any process. Without it, such requests are refused as an unsupported revision.
+   */
+  createStateless?(): Server;
+  /** Told once how to publish list changes to 2026-07-28 `subscriptions/listen` streams; returns its undo. */
+  onNotifier?(notify: ServerNotifier): () => void;
   log: Logger;
 }
 
@@ -50,7 +57,7 @@ export interface HttpFront {
 }
 
 interface Session {
-  transport: StreamableHTTPServerTransport;
+  transport: NodeStreamableHTTPServerTransport;
   /** POSTed requests of this session still being answered. */
   inflight: number;
   lane?: LaneCalls;
@@ -77,6 +84,13 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
 
   const encodeFailed = (why: string): void => opts.log.error(`http: ${why}`);
 
+  // MCP 2026-07-28: no sessions; the SDK's per-request entry answers, with a fresh server each
+  // time. 2025 traffic never reaches it (the sessionful path below keeps it), so it is strict.
+  const create = opts.createStateless;
+  const stateless = create && createMcpHandler(() => create(), { legacy: 'reject', maxRequestBodySize: maxBody, onerror: (e) => opts.log.debug(`http (2026-07-28): ${e.message}`) });
+  const serveStateless = stateless && toNodeHandler(stateless, { maxRequestBodySize: maxBody });
+  const unnotify = stateless && opts.onNotifier?.(stateless.notify);
+
   const dropSession = async (id: string): Promise<void> => {
     const s = sessions.get(id);
     if (!s) return;
@@ -99,9 +113,11 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     const id = Array.isArray(sid) ? sid[0] : sid;
     let raw: Buffer | undefined;
     if (req.method === 'POST') {
-      const limit = id ? maxBody : Math.min(maxBody, MAX_SESSIONLESS_BODY);
+      // Outside a session a body may be a 2026-07-28 request (which has no sessions), so it gets
+      // the full limit; a 2025 one outside a session can only be `initialize` (checked below).
+      const limit = maxBody;
       const got = await readBody(req, limit, budget);
-      if (got === 'too-large') return reject(res, 413, id ? `request body larger than ${limit} bytes` : `request body larger than ${limit} bytes outside a session: send initialize first`);
+      if (got === 'too-large') return reject(res, 413, `request body larger than ${limit} bytes`);
       if (got === 'busy') return reject(res, 503, 'too many large requests at once; retry shortly', { 'retry-after': '1' });
       // Held against the budget until the request is answered: its parse and its handling live that long.
       res.once('close', () => budget.give(got.length));
@@ -138,12 +154,20 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
       return;
     }
     const isInit = req.method === 'POST' && (Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body));
-    if (!isInit) return reject(res, 400, 'bad request: no mcp-session-id; send initialize first');
+    if (!isInit) {
+      // Not 2025 (no session, not initialize): a 2026-07-28 request, decided as the SDK decides it.
+      if (serveStateless && req.method === 'POST' && !(await isLegacyRequest(await toWebRequest(req, body), body))) return serveStateless(req, res, body);
+      return reject(res, 400, 'bad request: no mcp-session-id; send initialize first (MCP 2025-11-25), or the per-request _meta envelope (MCP 2026-07-28)');
+    }
+    if (raw && raw.length > MAX_SESSIONLESS_BODY) return reject(res, 413, `initialize larger than ${MAX_SESSIONLESS_BODY} bytes`);
     if (sessions.size >= maxSessions) return reject(res, 503, `too many sessions (${maxSessions}); close one (DELETE) or wait for idle ones to expire`);
 
     const { server, close, lane } = opts.createSession();
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      // A broken SSE stream can be resumed (Last-Event-ID); clients are told to retry after 1 s.
+      eventStore: boundedEventStore(),
+      retryInterval: 1000,
       onsessioninitialized: (newId) => {
         sessions.set(newId, {
           transport,
@@ -198,6 +222,8 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     sessionCount: () => sessions.size,
     async close() {
       timers.clearInterval(sweep);
+      unnotify?.();
+      await stateless?.close().catch(() => {});
       await Promise.all([...sessions.keys()].map(dropSession));
       httpServer.closeAllConnections();
       await new Promise<void>((r) => httpServer.close(() => r()));

@@ -5,8 +5,7 @@
 // POSTed request. Messages the SDK server sends related to such a call are tapped onto the same
 // stream, so they travel with the call as they would on the ordinary path.
 import type http from 'node:http';
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport, TransportSendOptions, JSONRPCMessage, RequestId } from '@modelcontextprotocol/server';
 import { encodeForHost, type EncodeFailure } from './encode.js';
 
 /**

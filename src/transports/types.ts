@@ -4,3 +4,6 @@
 export type LaunchSpec =
   | { kind: 'stdio'; command: string; args: string[]; env: NodeJS.ProcessEnv; cwd?: string }
   | { kind: 'http'; url: string; headers: Record<string, string> };
+
+/** The protocol revision a host speaks: `legacy` is 2025-11-25 (and older), `modern` 2026-07-28. */
+export type Era = 'legacy' | 'modern';

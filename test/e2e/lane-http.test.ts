@@ -5,10 +5,9 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema, CreateMessageRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { onCleanup, tempDir } from '../helpers.js';
 import { FIXTURE, fixtureEntry } from '../proxy/harness.js';
 
@@ -33,12 +32,12 @@ async function setup() {
   });
   const client = async (transport: StdioClientTransport | StreamableHTTPClientTransport) => {
     const c = new Client({ name: 'lane-http', version: '1' }, { capabilities: { sampling: {} } });
-    c.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'sampled' } }));
+    c.setRequestHandler('sampling/createMessage', async () => ({ role: 'assistant', model: 'm', content: { type: 'text', text: 'sampled' } }));
     onCleanup(() => c.close());
     await c.connect(transport);
     await c.listTools();
     const call = (name: string, args: Record<string, unknown> = {}, opts: object = {}) =>
-      c.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, opts) as Promise<CallToolResult>;
+      c.request({ method: 'tools/call', params: { name, arguments: args } }, opts) as Promise<CallToolResult>;
     return { c, call };
   };
   const direct = await client(new StdioClientTransport({ command: process.execPath, args: [FIXTURE], env: { ...(process.env as Record<string, string>), FIXTURE_OUT: out }, stderr: 'ignore' }));

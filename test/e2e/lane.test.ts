@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema, CreateMessageRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client } from '@modelcontextprotocol/client';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { onCleanup, sc, tempDir } from '../helpers.js';
 import { FIXTURE, fixtureEntry } from '../proxy/harness.js';
 import { rawSession } from './raw-session.js';
@@ -28,7 +28,7 @@ async function connect(kind: 'direct' | 'proxy', base: string, extra: Record<str
   const args = kind === 'direct' ? [FIXTURE] : [CLI, 'serve', '--config', await proxyConfig(base, extra)];
   const transport = new StdioClientTransport({ command: process.execPath, args, cwd: base, stderr: 'pipe', env: { ...(process.env as Record<string, string>), FIXTURE_OUT: path.join(base, 'out') } });
   const client = new Client({ name: 'lane-test', version: '1.0.0' }, { capabilities: { sampling: {} } });
-  client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+  client.setRequestHandler('sampling/createMessage', async (req) => ({
     role: 'assistant',
     model: 'test-model',
     content: { type: 'text', text: `sampled: ${JSON.stringify(req.params.messages[0]?.content)}` },
@@ -37,7 +37,7 @@ async function connect(kind: 'direct' | 'proxy', base: string, extra: Record<str
   await client.connect(transport);
   return {
     client,
-    call: (name, a = {}, opts = {}) => client.request({ method: 'tools/call', params: { name, arguments: a } }, CallToolResultSchema, opts) as Promise<CallToolResult>,
+    call: (name, a = {}, opts = {}) => client.request({ method: 'tools/call', params: { name, arguments: a } }, opts) as Promise<CallToolResult>,
   };
 }
 
@@ -140,8 +140,7 @@ describe('allowlisted tools on the lane', () => {
   it('routes the artifacts of the answer, tells the host, and keeps the tool\'s own content first', async () => {
     const { base, direct, proxy } = await both();
     const logs: string[] = [];
-    const { LoggingMessageNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
-    proxy.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(String(n.params.data)));
+    proxy.client.setNotificationHandler('notifications/message', (n) => void logs.push(String(n.params.data)));
     const res = await proxy.call('files', { csv_path: path.join(base, 'iris.csv') });
     const own = await direct.call('files', { csv_path: path.join(base, 'iris.csv') });
     expect(res.content.slice(0, own.content.length).map((b) => b.type)).toEqual(own.content.map((b) => b.type));
@@ -215,7 +214,7 @@ describe('the lane takes only what the ordinary path would accept', () => {
     p.sendLine(call(7, '', '"just a string"'));
     const a = await p.answer(7);
     // The SDK server's own answer to a request its schema refuses; the server never saw it.
-    expect(a?.error?.code).toBe(-32603);
+    expect(a?.error?.code).toBe(-32602);
     expect(a?.result).toBeUndefined();
   });
 
@@ -254,15 +253,14 @@ describe('workspace handles through the stdio front', () => {
     const a = sc(await proxy.call('ensure_workspace', { dataset: 'tips' }));
     await proxy.call('ensure_workspace', { dataset: 'iris' });
     const named = (await proxy.client.request(
-      { method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': a.workspace } } },
-      CallToolResultSchema,
+      { method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': a.workspace } } }
     )) as CallToolResult;
     const entries = (named._meta?.['artifact-workspace/routed'] as { entries: { dst: string }[] }).entries;
     expect(entries).toHaveLength(3);
     for (const e of entries) expect(e.dst.startsWith(a.workspace_root + path.sep)).toBe(true);
     const made = fs.readdirSync(path.join(base, 'out')).length;
     await expect(
-      proxy.client.request({ method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': 'tips/20991231_235959' } } }, CallToolResultSchema),
+      proxy.client.request({ method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': 'tips/20991231_235959' } } }),
     ).rejects.toMatchObject({ code: -32602 });
     expect(fs.readdirSync(path.join(base, 'out'))).toHaveLength(made);
   });

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client } from '@modelcontextprotocol/client';
+import type { CallToolResult } from '@modelcontextprotocol/client';
 import { onCleanup, tempDir } from '../helpers.js';
 import { fixtureEntry, waitFor } from '../proxy/harness.js';
 
@@ -24,7 +24,7 @@ async function startCli(base: string) {
   onCleanup(() => client.close());
   await client.connect(transport);
   const call = (name: string, args: Record<string, unknown> = {}) =>
-    client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema) as Promise<CallToolResult>;
+    client.request({ method: 'tools/call', params: { name, arguments: args } }) as Promise<CallToolResult>;
   return { client, transport, call, stderr: () => stderr };
 }
 

@@ -5,7 +5,7 @@
 // without waiting on the others, and afterwards every server serves again.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { onCleanup } from '../helpers.js';
 import { fixtureEntry, startProxy, waitFor } from '../proxy/harness.js';
 import { alive } from './support.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { CallSink } from '../../src/proxy/lane.js';
 import { ManualTimers, tempDir } from '../helpers.js';
 import { connectHost, fixtureEntry, startProxyOnly, waitFor, type ProxyHost, type ProxyOnly } from './harness.js';

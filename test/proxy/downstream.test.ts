@@ -1,7 +1,7 @@
 // One downstream connection on its own (src/proxy/downstream.ts): start, answer, crash, restart,
 // back off, cap, time out. Real fixture servers as children; restart timers driven by hand.
 import { describe, expect, it } from 'vitest';
-import { ListToolsResultSchema, CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ListToolsResultSchema, CallToolResultSchema } from '@modelcontextprotocol/core';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { Downstream } from '../../src/proxy/downstream.js';
 import { DownstreamFailure } from '../../src/server/errors.js';

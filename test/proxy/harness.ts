@@ -4,16 +4,9 @@
 // and answer the server's requests (sampling, elicitation, roots); more hosts can join one proxy.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import {
-  CallToolResultSchema,
-  LoggingMessageNotificationSchema,
-  type CallToolResult,
-  type ClientCapabilities,
-  type LoggingMessageNotification,
-} from '@modelcontextprotocol/sdk/types.js';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { CallToolResult, ClientCapabilities, LoggingMessageNotification } from '@modelcontextprotocol/client';
 import { resolveSettings, type ConfigFile } from '../../src/config.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { McpProxy, type ProxyOptions } from '../../src/proxy/proxy.js';
@@ -80,7 +73,7 @@ export async function connectHost(p: Pick<ProxyOnly, 'ctx' | 'proxy'>, setup: Ho
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'host', version: '1.0.0' }, { capabilities: setup.capabilities ?? {} });
   const logs: LoggingMessageNotification['params'][] = [];
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+  client.setNotificationHandler('notifications/message', (n) => void logs.push(n.params));
   setup.handlers?.(client);
   onCleanup(() => client.close());
   onCleanup(() => server.close());
@@ -92,14 +85,14 @@ export async function connectHost(p: Pick<ProxyOnly, 'ctx' | 'proxy'>, setup: Ho
 const callOn =
   (client: Client): Host['call'] =>
   (name, args = {}, o) =>
-    client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, o) as Promise<CallToolResult>;
+    client.request({ method: 'tools/call', params: { name, arguments: args } }, o) as Promise<CallToolResult>;
 
 /** A host client straight to a stdio server, no proxy in between. */
 export async function startDirect(entry: { command: string; args: string[]; env?: Record<string, string> }, setup: HostSetup = {}): Promise<Host> {
   const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: { ...(process.env as Record<string, string>), ...entry.env }, stderr: 'pipe' });
   const client = new Client({ name: 'host', version: '1.0.0' }, { capabilities: setup.capabilities ?? {} });
   const logs: LoggingMessageNotification['params'][] = [];
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+  client.setNotificationHandler('notifications/message', (n) => void logs.push(n.params));
   setup.handlers?.(client);
   onCleanup(() => client.close());
   await client.connect(transport);

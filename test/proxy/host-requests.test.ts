@@ -2,16 +2,7 @@
 // they reach the host's handlers as sent, the answers (and errors) reach the server as given, the
 // right session answers, cancellation crosses, and a host's roots changes reach the servers.
 import { describe, expect, it } from 'vitest';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ListRootsRequestSchema,
-  type CallToolResult,
-  type CreateMessageRequest,
-  type ElicitRequest,
-  type Root,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client, CallToolResult, CreateMessageRequest, ElicitRequest, Root } from '@modelcontextprotocol/client';
 import { FIXTURE, connectHost, fixtureEntry, startDirect, startProxy, startProxyOnly, waitFor, type HostSetup } from './harness.js';
 
 const SAMPLE = {
@@ -39,11 +30,11 @@ function answering(model = 'test-model') {
   const setup: HostSetup = {
     capabilities: { sampling: {}, elicitation: { form: {} } },
     handlers: (c: Client) => {
-      c.setRequestHandler(CreateMessageRequestSchema, (req) => {
+      c.setRequestHandler('sampling/createMessage', (req) => {
         seen.sampling.push(req.params);
         return { model, role: 'assistant', content: { type: 'text', text: '4' }, stopReason: 'endTurn', _meta: { 'host/x': true } };
       });
-      c.setRequestHandler(ElicitRequestSchema, (req) => {
+      c.setRequestHandler('elicitation/create', (req) => {
         seen.elicit.push(req.params);
         return { action: 'accept', content: { name: 'Grace', age: 36, colour: 'g' } };
       });
@@ -75,7 +66,7 @@ describe('server requests through the proxy', () => {
     // Declares form-mode elicitation only (and answers it), nothing else.
     const formOnly = (): HostSetup => ({
       capabilities: { elicitation: { form: {} } },
-      handlers: (c) => c.setRequestHandler(ElicitRequestSchema, () => ({ action: 'decline' })),
+      handlers: (c) => c.setRequestHandler('elicitation/create', () => ({ action: 'decline' })),
     });
     const d = await startDirect({ command: process.execPath, args: [FIXTURE] }, formOnly());
     const p = await startProxy({ mcpServers: { ds: fixtureEntry() } }, { host: formOnly() });
@@ -111,10 +102,10 @@ describe('server requests through the proxy', () => {
         host: {
           capabilities: { sampling: {} },
           handlers: (c) =>
-            c.setRequestHandler(CreateMessageRequestSchema, (_req, extra) => {
+            c.setRequestHandler('sampling/createMessage', (_req, ctx) => {
               // The first is answered: the SDK ignores a cancellation of request id 0 (a falsy id).
               if (++asked === 1) return { model: 'm', role: 'assistant', content: { type: 'text', text: 'ok' } };
-              extra.signal.addEventListener('abort', () => (aborted = true));
+              ctx.mcpReq.signal.addEventListener('abort', () => (aborted = true));
               return new Promise(() => {});
             }),
         },
@@ -133,7 +124,7 @@ describe('server requests through the proxy', () => {
     let roots: Root[] = [{ uri: 'file:///work/one', name: 'one' }];
     const p = await startProxy(
       { mcpServers: { ds: fixtureEntry() } },
-      { host: { capabilities: { roots: { listChanged: true } }, handlers: (c) => c.setRequestHandler(ListRootsRequestSchema, () => ({ roots })) } },
+      { host: { capabilities: { roots: { listChanged: true } }, handlers: (c) => c.setRequestHandler('roots/list', () => ({ roots })) } },
     );
     expect((await p.call(...ask('roots/list', {}))).structuredContent).toEqual({ roots });
     roots = [{ uri: 'file:///work/two', name: 'two' }];
@@ -148,7 +139,7 @@ describe('server requests through the proxy', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(p.proxy.downstreams[0]!.status).toBe('idle');
     const roots = [{ uri: 'file:///first', name: 'first' }];
-    await connectHost(p, { capabilities: { roots: { listChanged: true } }, handlers: (c) => c.setRequestHandler(ListRootsRequestSchema, () => ({ roots })) });
+    await connectHost(p, { capabilities: { roots: { listChanged: true } }, handlers: (c) => c.setRequestHandler('roots/list', () => ({ roots })) });
     const answered = await waitFor(() => p.stderr.find((l) => l.includes('fixture roots (start)')), 10_000, 'the roots request at start');
     expect(answered).toContain('file:///first');
     expect(answered).not.toMatch(/failed/);

@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { ManualTimers, tempDir } from '../helpers.js';
 import { fixtureEntry, startProxy, waitFor } from './harness.js';
 
@@ -13,7 +12,7 @@ describe('lifecycle', () => {
   it('a crash mid-call is an isError result with the stderr tail, fast; the next call restarts it', async () => {
     const h = await startProxy({ mcpServers: { ds: fixtureEntry() } });
     let listChanged = 0;
-    h.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
+    h.client.setNotificationHandler('notifications/tools/list_changed', () => void listChanged++);
     await h.client.listTools();
     const t0 = Date.now();
     const res = await h.call('crash');
@@ -75,7 +74,7 @@ describe('lifecycle', () => {
   it('a downstream\'s tools/list_changed refreshes the catalog and tells the host', async () => {
     const h = await startProxy({ mcpServers: { ds: fixtureEntry() } });
     let changed = 0;
-    h.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+    h.client.setNotificationHandler('notifications/tools/list_changed', () => void changed++);
     await h.client.listTools();
     await h.call('add_tool');
     await waitFor(() => changed > 0, 3000, 'tools/list_changed');

@@ -2,9 +2,8 @@
 // servers (one connection serves every session): each session filters the servers' messages by its
 // own level.
 import { describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LoggingMessageNotificationSchema, type LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { LoggingMessageNotification } from '@modelcontextprotocol/client';
 import { silentLogger } from '../../src/log.js';
 import { createAppServer } from '../../src/server/app.js';
 import { startHttpFront } from '../../src/transports/http.js';
@@ -19,7 +18,7 @@ describe('logging levels through the proxy over HTTP', () => {
     const session = async () => {
       const client = new Client({ name: 'host', version: '1.0.0' });
       const logs: LoggingMessageNotification['params'][] = [];
-      client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+      client.setNotificationHandler('notifications/message', (n) => void logs.push(n.params));
       onCleanup(() => client.close());
       await client.connect(new StreamableHTTPClientTransport(new URL(front.url)));
       return { client, logs, said: () => logs.map((l) => (l.data as { message: string }).message) };

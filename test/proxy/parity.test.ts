@@ -4,16 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  CompleteResultSchema,
-  GetPromptResultSchema,
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  McpError,
-  ReadResourceResultSchema,
-  type Progress,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError } from '@modelcontextprotocol/server';
+import type { Progress } from '@modelcontextprotocol/server';
 import { tempDir } from '../helpers.js';
 import { FIXTURE, fixtureEntry, startDirect, startProxy, waitFor } from './harness.js';
 
@@ -49,12 +41,12 @@ describe('parity: direct vs through the proxy', () => {
     const { direct, proxied } = await both();
     const d = await direct.call('bad').catch((e: unknown) => e);
     const p = await proxied.call('bad').catch((e: unknown) => e);
-    expect(d).toBeInstanceOf(McpError);
-    expect(p).toBeInstanceOf(McpError);
-    expect({ code: (p as McpError).code, message: (p as McpError).message, data: (p as McpError).data }).toEqual({
-      code: (d as McpError).code,
-      message: (d as McpError).message,
-      data: (d as McpError).data,
+    expect(d).toBeInstanceOf(ProtocolError);
+    expect(p).toBeInstanceOf(ProtocolError);
+    expect({ code: (p as ProtocolError).code, message: (p as ProtocolError).message, data: (p as ProtocolError).data }).toEqual({
+      code: (d as ProtocolError).code,
+      message: (d as ProtocolError).message,
+      data: (d as ProtocolError).data,
     });
   });
 
@@ -95,12 +87,12 @@ describe('parity: direct vs through the proxy', () => {
   it('resources, templates and reads are the same', async () => {
     const { direct, proxied } = await both();
     const ask = async (c: typeof direct.client) => ({
-      list: await c.request({ method: 'resources/list', params: {} }, ListResourcesResultSchema),
-      templates: await c.request({ method: 'resources/templates/list', params: {} }, ListResourceTemplatesResultSchema),
+      list: await c.request({ method: 'resources/list', params: {} }),
+      templates: await c.request({ method: 'resources/templates/list', params: {} }),
       reads: await Promise.all(
-        ['fixture://notes/a.txt', 'fixture://blobs/b.bin', 'fixture://items/42'].map((uri) => c.request({ method: 'resources/read', params: { uri } }, ReadResourceResultSchema)),
+        ['fixture://notes/a.txt', 'fixture://blobs/b.bin', 'fixture://items/42'].map((uri) => c.request({ method: 'resources/read', params: { uri } })),
       ),
-      missing: await c.request({ method: 'resources/read', params: { uri: 'fixture://nope' } }, ReadResourceResultSchema).catch((e: McpError) => [e.code, e.message]),
+      missing: await c.request({ method: 'resources/read', params: { uri: 'fixture://nope' } }).catch((e: ProtocolError) => [e.code, e.message]),
     });
     expect(await ask(proxied.client)).toEqual(await ask(direct.client));
   });
@@ -108,11 +100,10 @@ describe('parity: direct vs through the proxy', () => {
   it('prompts and completions are the same', async () => {
     const { direct, proxied } = await both();
     const ask = async (c: typeof direct.client) => ({
-      list: await c.request({ method: 'prompts/list', params: {} }, ListPromptsResultSchema),
-      get: await c.request({ method: 'prompts/get', params: { name: 'greet', arguments: { who: 'Ada' } } }, GetPromptResultSchema),
+      list: await c.request({ method: 'prompts/list', params: {} }),
+      get: await c.request({ method: 'prompts/get', params: { name: 'greet', arguments: { who: 'Ada' } } }),
       complete: await c.request(
-        { method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: 'greet' }, argument: { name: 'who', value: 'al' } } },
-        CompleteResultSchema,
+        { method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: 'greet' }, argument: { name: 'who', value: 'al' } } }
       ),
     });
     expect(await ask(proxied.client)).toEqual(await ask(direct.client));

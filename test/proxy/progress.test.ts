@@ -2,8 +2,7 @@
 // client handles a response at once and a notification a microtask later, forgetting the progress
 // handler in between, so the downstream transport hands responses over one macrotask late.
 import { describe, expect, it } from 'vitest';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport, JSONRPCMessage, Progress } from '@modelcontextprotocol/server';
 import { ResponsesLast } from '../../src/transports/client-transport.js';
 import { fixtureEntry, startProxy } from './harness.js';
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { silentLogger } from '../../src/log.js';
 import { ROUTED_META_KEY, datasetHint, routeResult, type HookCall } from '../../src/proxy/route-hook.js';
 import { startInMemory, tempDir } from '../helpers.js';

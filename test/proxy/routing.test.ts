@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CallToolResultSchema, type CallToolResult, type ResourceLink } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/server';
 import { snapshot, tempDir } from '../helpers.js';
 import { fixtureEntry, startDirect, startProxy, waitFor, EVERYTHING } from './harness.js';
 
@@ -106,8 +106,7 @@ describe('routing hook', () => {
     const a = (await h.call('ensure_workspace', { dataset: 'tips' })).structuredContent as { workspace: string; workspace_root: string };
     await h.call('ensure_workspace', { dataset: 'iris' });
     const res = (await h.client.request(
-      { method: 'tools/call', params: { name: 'files', arguments: { csv_path: '/d/penguins.csv' }, _meta: { 'artifact-workspace/workspace': a.workspace } } },
-      CallToolResultSchema,
+      { method: 'tools/call', params: { name: 'files', arguments: { csv_path: '/d/penguins.csv' }, _meta: { 'artifact-workspace/workspace': a.workspace } } }
     )) as CallToolResult;
     const meta = res._meta?.[META] as { entries: { dst: string }[] };
     expect(meta.entries).toHaveLength(3);
@@ -121,12 +120,12 @@ describe('routing hook', () => {
     for (const handle of ['tips/20991231_235959', '../x', 42]) {
       const before = await snapshot(h.ctx.workspaces.root);
       await expect(
-        h.client.request({ method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': handle } } }, CallToolResultSchema),
+        h.client.request({ method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': handle } } }),
       ).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('_meta["artifact-workspace/workspace"]') });
       expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
       expect(await snapshot(h.ctx.workspaces.root)).toEqual(before);
     }
-    const echo = await h.client.request({ method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' }, _meta: { 'artifact-workspace/workspace': '../x' } } }, CallToolResultSchema);
+    const echo = await h.client.request({ method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' }, _meta: { 'artifact-workspace/workspace': '../x' } } });
     expect(echo.isError).toBeFalsy();
   });
 });

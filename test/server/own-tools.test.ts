@@ -2,9 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CallToolResultSchema, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { SUBDIRS } from '../../src/workspace/types.js';
 import { sc, snapshot, startInMemory, tempDir } from '../helpers.js';
+import { ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -81,10 +81,10 @@ describe('standalone tools over a real MCP client', () => {
     expect(JSON.stringify(empty.content)).toMatch(/nothing to route/);
     const notJson = await h.call('route_artifacts', { result: 'not json' });
     expect(notJson.isError).toBe(true);
-    await expect(h.call('ensure_workspace', { dataset: 5 })).rejects.toMatchObject({ code: ErrorCode.InvalidParams });
+    await expect(h.call('ensure_workspace', { dataset: 5 })).rejects.toMatchObject({ code: ProtocolErrorCode.InvalidParams });
     await expect(h.call('ensure_workspace', { datset: 'x' })).rejects.toThrow(/unknown argument/);
-    await expect(h.call('route_artifacts', { mode: 'teleport' })).rejects.toMatchObject({ code: ErrorCode.InvalidParams });
-    await expect(h.call('no_such_tool')).rejects.toMatchObject({ code: ErrorCode.InvalidParams });
+    await expect(h.call('route_artifacts', { mode: 'teleport' })).rejects.toMatchObject({ code: ProtocolErrorCode.InvalidParams });
+    await expect(h.call('no_such_tool')).rejects.toMatchObject({ code: ProtocolErrorCode.InvalidParams });
   });
 
   it('get_workspace_info describes the current workspace, read-only', async () => {
@@ -123,7 +123,7 @@ describe('standalone tools over a real MCP client', () => {
 
   it('uses the low-level request path too (no client-side validation)', async () => {
     const h = await startInMemory();
-    const res = await h.client.request({ method: 'tools/call', params: { name: 'ensure_workspace', arguments: {} } }, CallToolResultSchema);
+    const res = await h.client.request({ method: 'tools/call', params: { name: 'ensure_workspace', arguments: {} } });
     expect(sc(res as any).dataset).toBe('default');
   });
 });
@@ -191,7 +191,6 @@ describe('progress on long copies', () => {
     const seen: { progress: number; message?: string }[] = [];
     const res = await h.client.request(
       { method: 'tools/call', params: { name: 'route_artifacts', arguments: { paths: [{ path: big, type: 'model' }] } } },
-      CallToolResultSchema,
       { onprogress: (p) => seen.push(p) },
     );
     expect(sc(res as any).routed[0].bytes).toBe(48 * 1024 * 1024);
@@ -250,6 +249,6 @@ describe('workspace handles in our tools', () => {
 
   it('a handle longer than the schema allows is a protocol error (invalid params)', async () => {
     const h = await startInMemory();
-    await expect(h.call('get_workspace_info', { workspace: `${'a'.repeat(200)}/20991231_235959` })).rejects.toMatchObject({ code: ErrorCode.InvalidParams });
+    await expect(h.call('get_workspace_info', { workspace: `${'a'.repeat(200)}/20991231_235959` })).rejects.toMatchObject({ code: ProtocolErrorCode.InvalidParams });
   });
 });

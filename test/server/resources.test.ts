@@ -103,12 +103,11 @@ describe('reading', () => {
 describe('workspace resources through a real client', () => {
   it('lists and reads routed files by the URIs route_artifacts reports; announces new artifacts', async () => {
     const { startInMemory, sc } = await import('../helpers.js');
-    const { ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
     const h = await startInMemory();
     const changed: unknown[] = [];
     const updated: string[] = [];
-    h.client.setNotificationHandler(ResourceListChangedNotificationSchema, (n) => void changed.push(n));
-    h.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
+    h.client.setNotificationHandler('notifications/resources/list_changed', (n) => void changed.push(n));
+    h.client.setNotificationHandler('notifications/resources/updated', (n) => void updated.push(n.params.uri));
     const ws = sc(await h.call('ensure_workspace', { dataset: 'tips' }));
     const plotsUri = pathToFileURL(ws.subdirs.plots).href;
     await h.client.subscribeResource({ uri: plotsUri });
@@ -125,7 +124,7 @@ describe('workspace resources through a real client', () => {
     await expect(h.client.readResource({ uri: 'file:///etc/passwd' })).rejects.toThrow(/Resource not found/);
     // A subscription nobody can keep is refused, not silently accepted.
     for (const uri of ['file:///etc/passwd', 'https://example.com/x', 'nope://a']) {
-      await expect(h.client.subscribeResource({ uri })).rejects.toMatchObject({ code: -32002 });
+      await expect(h.client.subscribeResource({ uri })).rejects.toMatchObject({ code: -32602, data: { uri } });
     }
   });
 });
