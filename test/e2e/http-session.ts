@@ -36,17 +36,20 @@ export async function rawHttpSession(url: string, capabilities: Record<string, u
   return { sid, headers, post };
 }
 
-/** The events of an SSE body as a conforming reader splits them: CRLF, LF and a lone CR all end a line. */
+/**
+ * The events of an SSE body as a conforming reader dispatches them: CRLF, LF and a lone CR all end
+ * a line, and an event whose data is empty (a priming event: an id and `retry`) is not dispatched.
+ */
 export function sseEvents(text: string): { event?: string; data: string }[] {
   const events: { event?: string; data: string }[] = [];
   let cur: { event?: string; data: string[] } = { data: [] };
   for (const line of text.split(/\r\n|\r|\n/)) {
     if (line === '') {
-      if (cur.data.length) events.push({ event: cur.event, data: cur.data.join('\n') });
+      if (cur.data.join('\n') !== '') events.push({ event: cur.event, data: cur.data.join('\n') });
       cur = { data: [] };
     } else if (line.startsWith('data:')) cur.data.push(line.slice(5).replace(/^ /, ''));
     else if (line.startsWith('event:')) cur.event = line.slice(6).trim();
   }
-  if (cur.data.length) events.push({ event: cur.event, data: cur.data.join('\n') });
+  if (cur.data.join('\n') !== '') events.push({ event: cur.event, data: cur.data.join('\n') });
   return events;
 }
