@@ -22,6 +22,10 @@ const serverCommon = {
   tools: toolFilter.optional(),
   timeoutMs: z.number().int().positive().optional().describe('Per-call timeout in ms, reset by progress (default 300000).'),
   disabled: z.boolean().optional().describe('Keep the entry but do not start it.'),
+  protocol: z
+    .enum(['auto', '2025-11-25', '2026-07-28'])
+    .optional()
+    .describe('MCP revision to speak to it: "auto" (default) is 2025-11-25, or 2026-07-28 if the server refuses that; a revision pins it.'),
   description: z.string().optional(),
 };
 

@@ -41,7 +41,34 @@ export interface ConnectOptions {
   capabilities: ClientCapabilities;
 }
 
+/**
+ * Connects to a server at the revision its entry names. `auto` (the default) prefers 2025-11-25,
+ * and speaks 2026-07-28 to a server that refuses `initialize` for its version: one connection
+ * serves hosts of both revisions, and at 2025-11-25 the proxy can carry everything (pushed
+ * requests, subscriptions, logging) to either kind of host (README "Protocol revisions").
+ */
 export async function connect(o: ConnectOptions): Promise<{ conn: Conn; tools: Tool[] }> {
+  const protocol = o.config.protocol ?? 'auto';
+  if (protocol !== 'auto') return connectAt(o, protocol);
+  try {
+    return await connectAt(o, '2025-11-25');
+  } catch (e) {
+    if (!refusedRevision(e)) throw e;
+    o.log.info(`server "${o.name}" does not speak MCP 2025-11-25; speaking 2026-07-28 to it`);
+    return connectAt(o, '2026-07-28');
+  }
+}
+
+/** The server said it does not speak the revision we offered (-32022, or a 2025 server's wording). */
+function refusedRevision(e: unknown): boolean {
+  for (let c: unknown = e; c; c = (c as { cause?: unknown }).cause) {
+    if ((c as { code?: unknown }).code === -32022) return true;
+    if (/unsupported protocol version|protocol version .*not supported/i.test((c as Error)?.message ?? '')) return true;
+  }
+  return false;
+}
+
+async function connectAt(o: ConnectOptions, protocol: '2025-11-25' | '2026-07-28'): Promise<{ conn: Conn; tools: Tool[] }> {
   const { spec, missing } = launchSpec(o.config, o.env, o.baseDir);
   if (missing.length) o.log.warn(`server "${o.name}": environment variable(s) not set: ${missing.join(', ')} (expanded to "")`);
   o.tail.clear();
@@ -54,7 +81,10 @@ export async function connect(o: ConnectOptions): Promise<{ conn: Conn; tools: T
     onBadLine: (line) => o.junk(line.slice(0, 200)),
     graceMs: o.graceMs,
   });
-  const client = new Client({ name: PACKAGE_NAME, version: VERSION }, { capabilities: o.capabilities });
+  const client = new Client(
+    { name: PACKAGE_NAME, version: VERSION },
+    { capabilities: o.capabilities, versionNegotiation: { mode: protocol === '2025-11-25' ? 'legacy' : { pin: protocol } } },
+  );
   wireClient(client, o.wiring, o.capabilities);
   const child = opened.child;
   const lane = child ? new LaneWire((line) => child.sendRaw(line)) : undefined;
@@ -68,6 +98,14 @@ export async function connect(o: ConnectOptions): Promise<{ conn: Conn; tools: T
   try {
     await client.connect(opened.transport, { timeout: o.startTimeoutMs });
     conn.caps = client.getServerCapabilities() ?? {};
+    // The lane writes 2025 requests as bytes; a server at 2026-07-28 wants each request's
+    // envelope, which the SDK client writes: its calls take the SDK path.
+    const version = client.getNegotiatedProtocolVersion();
+    if (protocol === '2026-07-28') {
+      conn.lane = undefined;
+      if (child) child.lane = undefined;
+    }
+    o.log.debug(`server "${o.name}": MCP ${version ?? '?'}`);
     const tools = conn.caps.tools ? await listAllTools(client, o.startTimeoutMs) : [];
     return { conn, tools };
   } catch (e) {

@@ -6,17 +6,18 @@
 // connected host. Resources, prompts and completions: ./forward-extras.ts. The servers' own
 // requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
 import { CallToolResultSchema } from '@modelcontextprotocol/core';
-import type { CallToolResult, ClientCapabilities, Tool } from '@modelcontextprotocol/server';
+import type { CallToolResult, ClientCapabilities, InputRequiredResult, Tool } from '@modelcontextprotocol/server';
 import type { AppServer, AppServerOptions } from '../server/app.js';
 import type { AppContext } from '../server/context.js';
 import { DownstreamFailure, protocolError } from '../server/errors.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
-import type { CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
+import type { CallExtra, CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
 import { systemTimers, type Timers } from '../time.js';
 import { HandleError, WORKSPACE_META_KEY } from '../workspace/handle.js';
 import { WorkspaceError } from '../workspace/layout.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import type { RunTarget } from '../workspace/types.js';
+import { BridgeError, InputBridge, type Round } from './bridge.js';
 import { createAllowlist, type Allowlist } from './allowlist.js';
 import { CallPipeline, type CallTarget } from './call.js';
 import { buildCatalog, type Catalog, type CatalogEntry } from './catalog.js';
@@ -49,6 +50,8 @@ export class McpProxy implements ToolSource, HostListener {
   private catalog: Catalog<Tool> = { entries: [], byName: new Map(), dropped: [] };
   private firstList?: Promise<unknown>;
   private readonly pipeline: CallPipeline;
+  /** Calls held while a 2026-07-28 host answers what their server asked. */
+  private readonly bridge: InputBridge;
   /** start() was called: the first ready host launches the servers. */
   private armed = false;
   private launched = false;
@@ -87,6 +90,7 @@ export class McpProxy implements ToolSource, HostListener {
     this.byName = new Map(this.downstreams.map((d) => [d.name, d]));
     this.allowlist = createAllowlist(settings.routingTools, Object.fromEntries(entries.map(([n, c]) => [n, c.routing?.tools])));
     this.extras = new ExtrasForwarder(this.downstreams, () => this.waitFirst());
+    this.bridge = new InputBridge({ timers: opts.timers });
     this.pipeline = new CallPipeline({ route: (req) => ctx.routing.route(req), mode: settings.mode, resultKeys: settings.resultKeys, datasetArgs: settings.datasetArgs, log, timers: opts.timers ?? systemTimers });
   }
 
@@ -122,7 +126,7 @@ export class McpProxy implements ToolSource, HostListener {
     return this.catalog.entries.map((e) => e.item);
   }
 
-  callTool(name: string, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult> | undefined {
+  callTool(name: string, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult | InputRequiredResult> | undefined {
     const entry = this.catalog.byName.get(name);
     if (entry) return this.forward(entry, args, scope);
     if (!this.downstreams.some((d) => d.status === 'connecting' || d.status === 'idle')) return undefined;
@@ -162,6 +166,7 @@ export class McpProxy implements ToolSource, HostListener {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.bridge.close();
     await Promise.all(this.downstreams.map((d) => d.close()));
   }
 
@@ -197,19 +202,50 @@ export class McpProxy implements ToolSource, HostListener {
     };
   }
 
-  /** A call over the SDK client: the pipeline keeps its clock and decides its answer. */
-  private async forward(entry: CatalogEntry<Tool>, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult> {
-    const { extra, session } = scope;
+  /**
+   * A call over the SDK client: the pipeline keeps its clock and decides its answer. A host at
+   * 2026-07-28 takes no requests from us, so what the server asks it during the call is bridged
+   * into input_required rounds (./bridge.ts); its retry resumes the held call.
+   */
+  private async forward(entry: CatalogEntry<Tool>, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult | InputRequiredResult> {
+    const { extra } = scope;
+    if (!extra.modern) return this.run(entry, args, scope, extra, extra.signal);
+    let round: Round<CallToolResult>;
+    const stop = new AbortController();
+    // While the host waits for a round, its cancelling cancels the call.
+    const onAbort = () => stop.abort(extra.signal.reason);
+    extra.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (extra.requestState !== undefined) {
+        round = await this.bridge.resume<CallToolResult>(extra.requestState, extra.inputResponses).catch((e: unknown) => {
+          throw e instanceof BridgeError ? protocolError(ProtocolErrorCode.InvalidParams, `requestState: ${e.message}`) : e;
+        });
+      } else {
+        // The server's call outlives this request: its own signal, and its questions go to the bridge.
+        round = await this.bridge.start(
+          (ask) => this.run(entry, args, scope, { ...extra, signal: stop.signal, sendRequest: (req) => ask(req) }, stop.signal),
+          () => stop.abort(new Error('the host did not come back with the input it was asked for')),
+        );
+      }
+    } finally {
+      extra.signal.removeEventListener('abort', onAbort);
+    }
+    if (round.kind === 'done') return round.value;
+    return { resultType: 'input_required', inputRequests: round.inputRequests, requestState: round.requestState } as InputRequiredResult;
+  }
+
+  private async run(entry: CatalogEntry<Tool>, args: Record<string, unknown> | undefined, scope: CallScope, caller: CallExtra, signal: AbortSignal): Promise<CallToolResult> {
+    const { session } = scope;
     const ds = this.byName.get(entry.server)!;
     const target = this.targetOf(entry);
-    const { progressToken, ...meta } = extra._meta ?? {};
+    const { progressToken, ...meta } = stripEnvelope(caller._meta);
     // A run named by handle is checked before the tool runs: a bad one changes nothing.
     const named = target.routes && meta[WORKSPACE_META_KEY] !== undefined ? await adoptNamed(session, meta[WORKSPACE_META_KEY]) : undefined;
     const timedOut = new AbortController();
     const call = this.pipeline.begin(
       target,
       args,
-      { session, progressToken, notify: (n) => extra.sendNotification(n), log: (params) => scope.log(params) },
+      { session, progressToken, notify: (n) => caller.sendNotification(n), log: (params) => scope.log(params) },
       () => timedOut.abort(),
       named,
     );
@@ -219,8 +255,8 @@ export class McpProxy implements ToolSource, HostListener {
         { method: 'tools/call', params: { name: target.tool, ...(args !== undefined && { arguments: args }), ...(Object.keys(meta).length && { _meta: meta }) } },
         CallToolResultSchema,
         {
-          caller: extra,
-          signal: AbortSignal.any([extra.signal, timedOut.signal]),
+          caller,
+          signal: AbortSignal.any([signal, timedOut.signal]),
           timeoutMs: NO_SDK_TIMEOUT,
           // Always asked for, so progress resets the clock; passed on only if the caller wants it.
           onprogress: (p) => call.progress(p),
@@ -235,6 +271,17 @@ export class McpProxy implements ToolSource, HostListener {
     call.end();
     return (await call.answer(result)) ?? result;
   }
+}
+
+/**
+ * A host's request `_meta` without the 2026-07-28 envelope (protocol version, client info and
+ * capabilities, log level): those describe the host to us; the SDK client writes its own for the
+ * server, which never sees the host's.
+ */
+function stripEnvelope(meta: Record<string, unknown> | undefined): Record<string, unknown> & { progressToken?: string | number } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(meta ?? {})) if (!k.startsWith('io.modelcontextprotocol/')) out[k] = v;
+  return out;
 }
 
 /** The run a call's `_meta["artifact-workspace/workspace"]` names, adopted by the session; a bad handle is the caller's error. */

@@ -5,7 +5,7 @@
 // changed) to them. Every handler hands sources this session's HostLink in `extra.host`.
 // Failures become one of the two MCP channels through ./errors.ts.
 import { ResultSchema } from '@modelcontextprotocol/core';
-import { Server, ProtocolErrorCode, type CallToolResult, type ListPromptsResult, type ListResourcesResult, type ListResourceTemplatesResult, type ServerCapabilities, type ServerContext } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, Server, ProtocolErrorCode, type CallToolResult, type ClientCapabilities, type ListPromptsResult, type ListResourcesResult, type ListResourceTemplatesResult, type ServerCapabilities, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Timers } from '../time.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
@@ -62,10 +62,14 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   const server = new Server({ name: PACKAGE_NAME, version: VERSION }, { capabilities, instructions: SERVER_INSTRUCTIONS });
   // What the transport cannot deliver (an answer JSON cannot encode, a host line that is not JSON).
   server.onerror = (e) => ctx.log.warn(`host connection: ${e.message}`);
-  const { host, ready } = linkHost(server, [...sources, ...resources, ...prompts, ...completions], !opts.stateless);
+  // At 2026-07-28 the host declares its capabilities on every request (the envelope); the SDK's
+  // stdio entry does not copy them onto the server, so the latest request's are kept here.
+  let declared: ClientCapabilities | undefined;
+  const { host, ready } = linkHost(server, [...sources, ...resources, ...prompts, ...completions], !opts.stateless, opts.stateless ? () => declared ?? server.getClientCapabilities() : undefined);
   let told = !opts.stateless;
   // The SDK's context, as our sources take it.
   const x = (c: ServerContext): CallExtra => {
+    if (opts.stateless) declared = envelopeCapabilities(c) ?? declared;
     if (!told) {
       told = true;
       ready();
@@ -81,6 +85,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
     host,
     sendRequest: (req, opts) => c.mcpReq.send(req, ResultSchema, opts),
     sendNotification: (n) => c.mcpReq.notify(n),
+    ...(opts.stateless && { modern: true, inputResponses: c.mcpReq.inputResponses, requestState: c.mcpReq.requestState<string>() }),
   });
 
   server.setRequestHandler('tools/list', async (_req, c) => {
@@ -214,11 +219,11 @@ function relayEvents(server: Server, candidates: readonly unknown[], afterInitia
  * This session's host as sources see it; the listeners hear when it is ready (after initialize,
  * or when `ready` is called) and when its roots change.
  */
-function linkHost(server: Server, candidates: readonly unknown[], initialized: boolean): { host: HostLink; ready: () => void } {
+function linkHost(server: Server, candidates: readonly unknown[], initialized: boolean, capabilities?: () => ClientCapabilities | undefined): { host: HostLink; ready: () => void } {
   const listeners = [...new Set(candidates)].filter((s): s is HostListener => typeof (s as Partial<HostListener>).onHost === 'function');
   let open = true;
   const host: HostLink = {
-    capabilities: () => server.getClientCapabilities(),
+    capabilities: capabilities ?? (() => server.getClientCapabilities()),
     isOpen: () => open,
     request: (req, opts) => server.request(req, ResultSchema, opts),
   };
@@ -227,6 +232,13 @@ function linkHost(server: Server, candidates: readonly unknown[], initialized: b
   if (initialized) also(server, 'oninitialized', () => tell({ kind: 'ready', host }));
   also(server, 'onclose', () => (open = false));
   return { host, ready: () => tell({ kind: 'ready', host }) };
+}
+
+/** The capabilities a 2026-07-28 request's envelope declares. */
+function envelopeCapabilities(c: ServerContext): ClientCapabilities | undefined {
+  const envelope = c.mcpReq.envelope as Record<string, unknown> | undefined;
+  const caps = envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? c.mcpReq._meta?.[CLIENT_CAPABILITIES_META_KEY];
+  return caps && typeof caps === 'object' ? (caps as ClientCapabilities) : undefined;
 }
 
 /** Adds to one of the server's single-slot callbacks, keeping what was there. */

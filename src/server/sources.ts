@@ -10,6 +10,7 @@ import type {
   CompleteRequest,
   CompleteResult,
   GetPromptResult,
+  InputRequiredResult,
   ListPromptsResult,
   ListResourcesResult,
   ListResourceTemplatesResult,
@@ -42,6 +43,15 @@ export interface CallExtra {
   sendRequest(req: ServerRequest, opts?: HostRequestOptions): Promise<Result>;
   /** A notification to the host that belongs to this call. */
   sendNotification(n: ServerNotification): Promise<void>;
+  /**
+   * The host speaks MCP 2026-07-28: it takes no requests of ours, so a request that must reach it
+   * becomes an `input_required` result of its own request (src/proxy/bridge.ts).
+   */
+  modern?: boolean;
+  /** At 2026-07-28, a retried request's answers to what we asked, by key. */
+  inputResponses?: Record<string, unknown>;
+  /** At 2026-07-28, the `requestState` a retried request echoes back. */
+  requestState?: string;
 }
 
 /** Something a source tells every connected host. */
@@ -93,7 +103,7 @@ export interface ToolSource extends Partial<EventSource> {
   /** The tools it offers now, under the names the host sees (may wait briefly for servers still starting). */
   listTools(): Tool[] | Promise<Tool[]>;
   /** Handles a call if the name is one of its tools; undefined otherwise. */
-  callTool(name: string, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult> | undefined;
+  callTool(name: string, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult | InputRequiredResult> | undefined;
 }
 
 export interface ResourceSource extends Partial<EventSource> {
