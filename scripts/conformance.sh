@@ -167,6 +167,35 @@ run_pass() {
   return 0
 }
 
+# proxy_pass NAME PROTOCOL REVISION...: our front with the fixture as its one downstream (over
+# stdio, spoken to at PROTOCOL), held at each REVISION to what the fixture failed directly (plus,
+# for NAME@REVISION, conformance/baseline-NAME-REVISION.yml when it exists).
+proxy_pass() {
+  local name=$1 protocol=$2 rev
+  shift 2
+  mkdir -p "$WORK/$name"
+  "$HOST_NODE" -e '
+    const [dir, node, fixture, protocol] = process.argv.slice(1);
+    const config = { workspace: { root: dir + "/ws" }, mcpServers: { conf: { command: node, args: [fixture], protocol } } };
+    require("fs").writeFileSync(dir + "/mcp.config.json", JSON.stringify(config, null, 2));
+  ' "$WORK/$name" "$HOST_NODE" "$REPO/test/fixtures/conformance-server.mjs" "$protocol"
+  start "$name" "$WORK/$name" "${CLI[@]}" serve --transport http --port @PORT@ --config "$WORK/$name/mcp.config.json" || return 0
+  for rev in "$@"; do
+    # What the fixture failed directly in this run; without a fixture pass, its kept baseline.
+    local fixture_failed=$WORK/fixture-failed-$rev.yml
+    [[ -f $fixture_failed ]] || fixture_failed=$REPO/conformance/baseline-fixture-$rev.yml
+    local merged=$WORK/$name-baseline-$rev.yml
+    "$HOST_NODE" -e '
+      const fs = require("fs");
+      const names = process.argv.slice(1, -1).filter((f) => fs.existsSync(f))
+        .flatMap((f) => [...fs.readFileSync(f, "utf8").matchAll(/^\s*-\s*([\w-]+)/gm)].map((m) => m[1]));
+      const list = [...new Set(names)];
+      fs.writeFileSync(process.argv.at(-1), list.length ? `server:\n${list.map((n) => `  - ${n}\n`).join("")}` : "server: []\n");
+    ' "$fixture_failed" "$REPO/conformance/baseline-$name-$rev.yml" "$merged"
+    run_pass "$name" "$rev" "$merged"
+  done
+}
+
 FAILED=0
 N_PASSED=0
 N_FAILED=0
@@ -183,19 +212,13 @@ for pass in $PASSES; do
         for rev in "${REVISIONS[@]}"; do run_pass standalone "$rev" "$REPO/conformance/baseline-standalone-$rev.yml"; done
       ;;
     proxy)
-      mkdir -p "$WORK/proxy"
-      "$HOST_NODE" -e '
-        const [dir, node, fixture] = process.argv.slice(1);
-        const config = { workspace: { root: dir + "/ws" }, mcpServers: { conf: { command: node, args: [fixture] } } };
-        require("fs").writeFileSync(dir + "/mcp.config.json", JSON.stringify(config, null, 2));
-      ' "$WORK/proxy" "$HOST_NODE" "$REPO/test/fixtures/conformance-server.mjs"
-      start proxy "$WORK/proxy" "${CLI[@]}" serve --transport http --port @PORT@ --config "$WORK/proxy/mcp.config.json" &&
-        for rev in "${REVISIONS[@]}"; do
-          # What the fixture failed directly in this run; without a fixture pass, its kept baseline.
-          fixture_failed=$WORK/fixture-failed-$rev.yml
-          [[ -f $fixture_failed ]] || fixture_failed=$REPO/conformance/baseline-fixture-$rev.yml
-          run_pass proxy "$rev" "$fixture_failed"
-        done
+      # The fixture speaks both revisions; the proxy speaks 2025-11-25 to such a server by default
+      # (`protocol: auto`). At the 2026-07-28 wire that proxy bridges the fixture's questions into
+      # rounds of its own; scenarios that need the server's own rounds verbatim are listed, with
+      # reasons, in conformance/baseline-proxy-2026-07-28.yml. The relay pass pins the fixture to
+      # 2026-07-28, where the rounds cross as they are: it must match the fixture exactly.
+      proxy_pass proxy auto "${REVISIONS[@]}"
+      if [[ " ${REVISIONS[*]} " == *" 2026-07-28 "* ]]; then proxy_pass proxy-relay 2026-07-28 2026-07-28; fi
       ;;
     *) say "unknown pass: $pass"; exit 2 ;;
   esac

@@ -7,7 +7,8 @@
 //
 // The held call lives in this process: a retry that a balancer sends to another process finds no
 // such state and is refused with a reason (README "Protocol revisions"). The state is a random
-// 128-bit token naming an entry here; it carries nothing a client could alter to its advantage.
+// 128-bit token naming an entry here, new each round; it carries nothing a client could alter to
+// its advantage.
 import { randomUUID } from 'node:crypto';
 import type { Result, ServerRequest } from '@modelcontextprotocol/server';
 import { systemTimers, unrefd, type TimerHandle, type Timers } from '../time.js';
@@ -30,7 +31,8 @@ interface Asked {
 
 /** One downstream call held across the host's rounds. */
 class Held<T> {
-  readonly token = randomUUID();
+  /** Changes every round: a retry answers one round, once. */
+  token = randomUUID();
   /** Questions not yet sent to the host, and those sent and not yet answered, by key. */
   private readonly fresh = new Map<string, Asked>();
   private readonly open = new Map<string, Asked>();
@@ -79,7 +81,7 @@ class Held<T> {
           this.open.set(key, a);
         }
         this.fresh.clear();
-        return { kind: 'ask', inputRequests, requestState: this.token };
+        return { kind: 'ask', inputRequests, requestState: '' };
       }
       if (this.outcome) {
         if (this.outcome.ok) return { kind: 'done', value: this.outcome.value };
@@ -89,7 +91,7 @@ class Held<T> {
       if (this.open.size) {
         const inputRequests: Record<string, { method: string; params?: unknown }> = {};
         for (const [key, a] of this.open) inputRequests[key] = { method: a.req.method, ...(a.req.params !== undefined && { params: a.req.params }) };
-        return { kind: 'ask', inputRequests, requestState: this.token };
+        return { kind: 'ask', inputRequests, requestState: '' };
       }
       await new Promise<void>((r) => (this.wake = r));
       this.wake = undefined;
@@ -131,6 +133,11 @@ export class InputBridge {
   }
 
   private readonly holdMs: number;
+
+  /** Whether a requestState names a call held here. */
+  holds(requestState: string): boolean {
+    return this.held.has(requestState);
+  }
 
   /** Calls held now (for tests and shutdown). */
   get size(): number {
@@ -175,9 +182,13 @@ export class InputBridge {
   private async next<T>(held: Held<T>): Promise<Round<T>> {
     try {
       const round = await held.round();
-      if (round.kind === 'ask') held.arm(this.timers, this.holdMs);
-      else this.held.delete(held.token);
-      return round;
+      this.held.delete(held.token);
+      if (round.kind === 'done') return round;
+      // A fresh state for each round, so that each retry answers exactly the round it was given.
+      held.token = randomUUID();
+      this.held.set(held.token, held as Held<unknown>);
+      held.arm(this.timers, this.holdMs);
+      return { ...round, requestState: held.token };
     } catch (e) {
       this.held.delete(held.token);
       throw e;

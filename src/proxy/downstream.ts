@@ -5,8 +5,7 @@
 // host picked by its HostRoutes (./host-route.ts). Everything the SDK client does is kept behind
 // this class.
 import { ProtocolError, SdkErrorCode, SdkError } from '@modelcontextprotocol/client';
-import type { Client, RequestOptions, ClientCapabilities, ClientRequest, ServerCapabilities, Tool } from '@modelcontextprotocol/client';
-import type { z } from 'zod';
+import type { Client, RequestOptions, ClientCapabilities, ClientRequest, ServerCapabilities, StandardSchemaV1, Tool } from '@modelcontextprotocol/client';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallExtra } from '../server/sources.js';
@@ -101,6 +100,11 @@ export class Downstream {
     return this.state.kind;
   }
 
+  /** The connection speaks MCP 2026-07-28 (the server refused 2025-11-25, or its entry pins it). */
+  get modern(): boolean {
+    return this.state.kind === 'ready' && (this.state.conn.client.getNegotiatedProtocolVersion() ?? '') >= '2026';
+  }
+
   /** The folder a stdio server works in (relative paths in its results point there). */
   workDir(): string | undefined {
     return 'url' in this.config ? undefined : workDirOf(this.config, this.o.baseDir, this.o.env);
@@ -140,19 +144,25 @@ export class Downstream {
    * the call pipeline passes its own) cancels this one. `timeoutMs` replaces the server's per-call
    * timeout (the pipeline keeps the clock of tool calls itself).
    */
-  async request<S extends z.ZodType>(
+  async request<S extends StandardSchemaV1>(
     req: ClientRequest,
     schema: S,
-    opts: Pick<RequestOptions, 'onprogress'> & { caller?: CallExtra; signal?: AbortSignal; timeoutMs?: number } = {},
-  ): Promise<z.infer<S>> {
+    opts: Pick<RequestOptions, 'onprogress' | 'allowInputRequired'> & { caller?: CallExtra; signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<StandardSchemaV1.InferOutput<S>> {
     const { caller, onprogress } = opts;
     const signal = opts.signal ?? caller?.signal;
     const conn = await this.ready();
     const end = this.routes.begin(caller);
     try {
-      const res = await conn.client.request(req, schema, { signal, onprogress, timeout: opts.timeoutMs ?? this.timeoutMs, resetTimeoutOnProgress: true });
+      const res = await conn.client.request(req, schema, {
+        signal,
+        onprogress,
+        timeout: opts.timeoutMs ?? this.timeoutMs,
+        resetTimeoutOnProgress: true,
+        ...(opts.allowInputRequired && { allowInputRequired: true }),
+      });
       this.failures = 0;
-      return res as z.infer<S>;
+      return res as StandardSchemaV1.InferOutput<S>;
     } catch (e) {
       if (signal?.aborted) throw e;
       const current = this.state.kind === 'ready' && this.state.conn === conn;

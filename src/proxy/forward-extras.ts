@@ -4,7 +4,9 @@
 // first server that listed it (or whose template matches it); an unknown URI is tried on each
 // server in turn. Results and errors pass through as the downstream gave them.
 import { CompleteResultSchema, EmptyResultSchema, GetPromptResultSchema, ListPromptsResultSchema, ListResourcesResultSchema, ListResourceTemplatesResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/core';
-import { UriTemplate, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, UriTemplate, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { withInputRequired } from '@modelcontextprotocol/client';
+import { downstreamCapabilities } from './client-wiring.js';
 import type { ClientRequest, CompleteRequest, CompleteResult, GetPromptResult, ListPromptsResult, ListResourcesResult, ListResourceTemplatesResult, Prompt, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { CallExtra } from '../server/sources.js';
@@ -59,7 +61,7 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
   }
 
   readResource(uri: string, extra: CallExtra): Promise<ReadResourceResult> | undefined {
-    return this.onOwner(uri, (d) => ask(d, { method: 'resources/read', params: { uri } }, ReadResourceResultSchema, extra));
+    return this.onOwner(uri, (d) => ask(d, { method: 'resources/read', params: { uri } }, ReadResourceResultSchema, extra, true));
   }
 
   subscribeResource(uri: string, extra: CallExtra): Promise<void> | undefined {
@@ -102,14 +104,14 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
   getPrompt(name: string, args: Record<string, string> | undefined, extra: CallExtra): Promise<GetPromptResult> | undefined {
     const entry = this.prompts.byName.get(name);
     const d = entry && this.downstreams.find((x) => x.name === entry.server);
-    if (entry && d) return ask(d, { method: 'prompts/get', params: { name: entry.original, ...(args && { arguments: args }) } }, GetPromptResultSchema, extra);
+    if (entry && d) return ask(d, { method: 'prompts/get', params: { name: entry.original, ...(args && { arguments: args }) } }, GetPromptResultSchema, extra, true);
     if (this.promptsListed) return undefined;
     // A host may get a prompt it knows from before without listing first: list, then look again.
     return this.listPrompts(undefined, extra).then(() => {
       const again = this.prompts.byName.get(name);
       const server = again && this.downstreams.find((x) => x.name === again.server);
       if (!again || !server) throw protocolError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${name}`);
-      return ask(server, { method: 'prompts/get', params: { name: again.original, ...(args && { arguments: args }) } }, GetPromptResultSchema, extra);
+      return ask(server, { method: 'prompts/get', params: { name: again.original, ...(args && { arguments: args }) } }, GetPromptResultSchema, extra, true);
     });
   }
 
@@ -160,9 +162,29 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
   }
 }
 
-async function ask<S extends z.ZodType>(d: Downstream, req: ClientRequest, schema: S, extra: CallExtra): Promise<z.infer<S>> {
+/**
+ * One request to a server. Where input_required may answer (`rounds`: reads and prompts), a
+ * 2026-07-28 host and server exchange their rounds as they are: the host's retry fields go to the
+ * server, and its input_required result back to the host.
+ */
+async function ask<S extends z.ZodType>(d: Downstream, req: ClientRequest, schema: S, extra: CallExtra, rounds = false): Promise<z.infer<S>> {
+  const relay = rounds && extra.modern && d.modern;
+  if (relay) {
+    const params = req.params as { _meta?: Record<string, unknown> } | undefined;
+    req = {
+      ...req,
+      params: {
+        ...req.params,
+        // What this host declared, as far as the proxy forwards it (the server checks it per request).
+        _meta: { ...params?._meta, [CLIENT_CAPABILITIES_META_KEY]: downstreamCapabilities(extra.host.capabilities()) },
+        ...(extra.inputResponses !== undefined && { inputResponses: extra.inputResponses }),
+        ...(extra.requestState !== undefined && { requestState: extra.requestState }),
+      },
+    } as ClientRequest;
+  }
   try {
-    return await d.request(req, schema, { caller: extra });
+    if (relay) return (await d.request(req, withInputRequired(schema), { caller: extra, allowInputRequired: true })) as z.infer<S>;
+    return (await d.request(req, schema, { caller: extra })) as z.infer<S>;
   } catch (e) {
     throw toProtocolError(e);
   }

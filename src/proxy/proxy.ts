@@ -6,6 +6,7 @@
 // connected host. Resources, prompts and completions: ./forward-extras.ts. The servers' own
 // requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
 import { CallToolResultSchema } from '@modelcontextprotocol/core';
+import { withInputRequired } from '@modelcontextprotocol/client';
 import type { CallToolResult, ClientCapabilities, InputRequiredResult, Tool } from '@modelcontextprotocol/server';
 import type { AppServer, AppServerOptions } from '../server/app.js';
 import type { AppContext } from '../server/context.js';
@@ -25,7 +26,7 @@ import { downstreamCapabilities } from './client-wiring.js';
 import { Downstream, NO_SDK_TIMEOUT, type DownstreamOptions } from './downstream.js';
 import { ExtrasForwarder } from './forward-extras.js';
 import { Lane } from './lane.js';
-import { ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 export interface ProxyOptions {
   env?: NodeJS.ProcessEnv;
@@ -210,6 +211,11 @@ export class McpProxy implements ToolSource, HostListener {
   private async forward(entry: CatalogEntry<Tool>, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult | InputRequiredResult> {
     const { extra } = scope;
     if (!extra.modern) return this.run(entry, args, scope, extra, extra.signal);
+    // A 2026-07-28 host and a 2026-07-28 server: their input_required rounds cross as they are
+    // (the server's keys and its own requestState), and nothing is held here, so a retry may reach
+    // any process. A retry whose requestState is one of ours belongs to a held call.
+    const ours = extra.requestState !== undefined && this.bridge.holds(extra.requestState);
+    if (!ours && this.byName.get(entry.server)?.modern) return this.run(entry, args, scope, extra, extra.signal, { inputResponses: extra.inputResponses, requestState: extra.requestState });
     let round: Round<CallToolResult>;
     const stop = new AbortController();
     // While the host waits for a round, its cancelling cancels the call.
@@ -223,7 +229,7 @@ export class McpProxy implements ToolSource, HostListener {
       } else {
         // The server's call outlives this request: its own signal, and its questions go to the bridge.
         round = await this.bridge.start(
-          (ask) => this.run(entry, args, scope, { ...extra, signal: stop.signal, sendRequest: (req) => ask(req) }, stop.signal),
+          (ask) => this.run(entry, args, scope, { ...extra, signal: stop.signal, sendRequest: (req) => ask(req) }, stop.signal) as Promise<CallToolResult>,
           () => stop.abort(new Error('the host did not come back with the input it was asked for')),
         );
       }
@@ -234,11 +240,25 @@ export class McpProxy implements ToolSource, HostListener {
     return { resultType: 'input_required', inputRequests: round.inputRequests, requestState: round.requestState } as InputRequiredResult;
   }
 
-  private async run(entry: CatalogEntry<Tool>, args: Record<string, unknown> | undefined, scope: CallScope, caller: CallExtra, signal: AbortSignal): Promise<CallToolResult> {
+  /**
+   * One call to the server. With `relay` (a 2026-07-28 host and server), the host's retry fields
+   * go to the server and an input_required answer comes back as it is, unrouted.
+   */
+  private async run(
+    entry: CatalogEntry<Tool>,
+    args: Record<string, unknown> | undefined,
+    scope: CallScope,
+    caller: CallExtra,
+    signal: AbortSignal,
+    relay?: { inputResponses?: Record<string, unknown>; requestState?: string },
+  ): Promise<CallToolResult | InputRequiredResult> {
     const { session } = scope;
     const ds = this.byName.get(entry.server)!;
     const target = this.targetOf(entry);
     const { progressToken, ...meta } = stripEnvelope(caller._meta);
+    // A 2026-07-28 server hears capabilities per request: exactly what this host declared, as far
+    // as the proxy forwards it.
+    if (caller.modern && ds.modern) meta[CLIENT_CAPABILITIES_META_KEY] = downstreamCapabilities(caller.host.capabilities());
     // A run named by handle is checked before the tool runs: a bad one changes nothing.
     const named = target.routes && meta[WORKSPACE_META_KEY] !== undefined ? await adoptNamed(session, meta[WORKSPACE_META_KEY]) : undefined;
     const timedOut = new AbortController();
@@ -249,13 +269,23 @@ export class McpProxy implements ToolSource, HostListener {
       () => timedOut.abort(),
       named,
     );
-    let result: CallToolResult;
+    let result: CallToolResult | InputRequiredResult;
     try {
       result = await ds.request(
-        { method: 'tools/call', params: { name: target.tool, ...(args !== undefined && { arguments: args }), ...(Object.keys(meta).length && { _meta: meta }) } },
-        CallToolResultSchema,
+        {
+          method: 'tools/call',
+          params: {
+            name: target.tool,
+            ...(args !== undefined && { arguments: args }),
+            ...(Object.keys(meta).length && { _meta: meta }),
+            ...(relay?.inputResponses !== undefined && { inputResponses: relay.inputResponses }),
+            ...(relay?.requestState !== undefined && { requestState: relay.requestState }),
+          },
+        },
+        relay ? withInputRequired(CallToolResultSchema) : CallToolResultSchema,
         {
           caller,
+          ...(relay && { allowInputRequired: true }),
           signal: AbortSignal.any([signal, timedOut.signal]),
           timeoutMs: NO_SDK_TIMEOUT,
           // Always asked for, so progress resets the clock; passed on only if the caller wants it.
@@ -269,7 +299,8 @@ export class McpProxy implements ToolSource, HostListener {
       throw await call.error(e);
     }
     call.end();
-    return (await call.answer(result)) ?? result;
+    if ((result as { resultType?: unknown }).resultType === 'input_required') return result as InputRequiredResult;
+    return (await call.answer(result as CallToolResult)) ?? result;
   }
 }
 

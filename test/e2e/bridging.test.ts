@@ -73,7 +73,10 @@ describe.each(pairings)('over %s, a %s host in front of a %s server', (front, ho
 
     const progress: number[] = [];
     expect(textOf(await call(c, 'test_tool_with_progress', {}, { onprogress: (p) => void progress.push(p.progress) }))).toBe('Tool with progress executed successfully');
-    expect(progress).toEqual(expect.arrayContaining([0, 50, 100]));
+    // 0 and 50 always arrive before the result; the last one (100) was once seen to arrive after it
+    // on a loaded machine (legacy host and server over stdio), and a client drops progress for a
+    // request it has finished: not asserted (see the closing note of issue 11).
+    expect(progress.slice(0, 2)).toEqual([0, 50]);
 
     const ac = new AbortController();
     const waiting = call(c, 'wait_for_cancel', { tag: `${front}-${host}-${server}` }, { signal: ac.signal });
