@@ -116,8 +116,8 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
     await serveStdio(
       (era, transport) => {
         const app = sessionServer(ctx, proxy, { stateless: era === 'modern' });
-        // The lane carries 2025 pass-through calls; at 2026-07-28 calls take the SDK path.
-        const lane = era === 'legacy' ? proxy?.lane(app) : undefined;
+        // The lane carries calls to 2025 servers as bytes, for hosts of either revision.
+        const lane = proxy?.lane(app, { modern: era === 'modern' });
         transport.lane = lane && stdioLane(lane, stdioSink(transport));
         return app.server;
       },

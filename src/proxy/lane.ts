@@ -29,6 +29,49 @@ export interface LaneDeps {
   host: HostLink;
   session: WorkspaceSession;
   log: Logger;
+  /**
+   * The host speaks MCP 2026-07-28: a call carries the request envelope (checked here, else the
+   * SDK path answers), the envelope is not passed on, a host that can be asked things and a retry
+   * of an input_required round are left to the SDK path, and the server's result gains
+   * `resultType: "complete"`.
+   */
+  modern?: boolean;
+}
+
+/** The 2026-07-28 envelope keys of a request's `_meta`. */
+const ENVELOPE = 'io.modelcontextprotocol/';
+const MODERN = '2026-07-28';
+
+/**
+ * A request envelope the SDK would accept without a word (else the SDK path answers it), from a
+ * host that takes no requests: a server that asks such a host something is refused either way,
+ * while one that asks a host that can answer needs the SDK path, where its questions become
+ * input_required rounds (./bridge.ts).
+ */
+function laneEnvelope(meta: Record<string, unknown> | undefined): boolean {
+  if (!meta || meta[`${ENVELOPE}protocolVersion`] !== MODERN) return false;
+  const info = meta[`${ENVELOPE}clientInfo`] as { name?: unknown; version?: unknown } | undefined;
+  const caps = meta[`${ENVELOPE}clientCapabilities`] as Record<string, unknown> | undefined;
+  if (!info || typeof info !== 'object' || typeof info.name !== 'string' || typeof info.version !== 'string') return false;
+  if (!caps || typeof caps !== 'object' || Array.isArray(caps)) return false;
+  return caps.sampling === undefined && caps.elicitation === undefined && caps.roots === undefined;
+}
+
+const RESULT_TYPE = Buffer.from('"resultType":"complete"');
+
+/**
+ * A response line whose `result` object gains `"resultType":"complete"` (2026-07-28 results carry
+ * it), unless it has one; undefined if the line has no result object to carry it.
+ */
+export function withResultType(line: Buffer): Buffer | undefined {
+  const top = objectSpans(line);
+  const at = top?.get('result');
+  if (!at || line[at.start] !== 0x7b) return undefined;
+  const members = objectSpans(line, at.start);
+  if (!members) return undefined;
+  if (members.has('resultType')) return line;
+  const open = at.start + 1;
+  return Buffer.concat([line.subarray(0, open), RESULT_TYPE, members.size ? COMMA : Buffer.alloc(0), line.subarray(open)]);
 }
 
 interface Open {
@@ -88,6 +131,7 @@ export class Lane implements LaneCalls {
     // A routed call that names its run by handle has the handle checked before the tool runs;
     // the SDK path does that (and a pass-through call ignores the handle).
     if (t.target.routes && meta?.[WORKSPACE_META_KEY] !== undefined) return undefined;
+    if (this.d.modern && (!laneEnvelope(meta) || members.has('inputResponses') || members.has('requestState'))) return undefined;
     const build = (laneId: string): Buffer => {
       const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.target.tool)}`)];
       // The other members (the arguments above all) cross as the host wrote them.
@@ -96,6 +140,8 @@ export class Lane implements LaneCalls {
         parts.push(COMMA, line.subarray(at.keyStart, at.end));
       }
       const { progressToken: _hostToken, ...rest } = meta ?? {};
+      // The host's envelope describes the host to us; the server speaks 2025-11-25 and gets none.
+      if (this.d.modern) for (const k of Object.keys(rest)) if (k.startsWith(ENVELOPE)) delete rest[k];
       parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));
       return Buffer.concat(parts);
     };
@@ -199,8 +245,8 @@ export class Lane implements LaneCalls {
     const answer = call.target.routes && msg.isResult ? msg.decode() : undefined;
     const result = answer && 'result' in answer ? CallToolResultSchema.safeParse(answer.result) : undefined;
     const routed = await call.answer(result?.success ? result.data : undefined);
-    if (routed) await sink.answer({ jsonrpc: '2.0', id: hostId, result: routed });
-    else await sink.answerRaw(line);
+    if (routed) await sink.answer({ jsonrpc: '2.0', id: hostId, result: this.d.modern ? { ...routed, resultType: 'complete' } : routed });
+    else await sink.answerRaw(this.d.modern && msg.isResult ? (withResultType(line) ?? line) : line);
   }
 }
 

@@ -147,8 +147,9 @@ export class McpProxy implements ToolSource, HostListener {
   }
 
   /** The lane for one session (./lane.ts): tool calls carried as bytes, decided by the same pipeline. */
-  lane(app: AppServer): Lane {
+  lane(app: AppServer, opts: { modern?: boolean } = {}): Lane {
     return new Lane({
+      modern: opts.modern,
       target: (name) => {
         const entry = this.catalog.byName.get(name);
         const link = entry && this.byName.get(entry.server)!.lane();

@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { onCleanup, sc, tempDir } from '../helpers.js';
 import { FIXTURE, fixtureEntry } from '../proxy/harness.js';
-import { rawSession } from './raw-session.js';
+import { envelope, rawSession } from './raw-session.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const RAW = fileURLToPath(new URL('../fixtures/raw-server.mjs', import.meta.url));
@@ -186,12 +186,13 @@ async function rawPair(tools: string[]) {
 }
 
 /** The built CLI in front of the raw fixture, driven with raw lines. */
-async function rawProxyFor(routing: string[] = []) {
+async function rawProxyFor(routing: string[] = [], o: { modern?: boolean; capabilities?: Record<string, unknown> } = {}) {
   const base = await tempDir('aw-lane-strict-');
   const config = path.join(base, 'raw.config.json');
-  fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, routing: { tools: routing }, mcpServers: { raw: { command: process.execPath, args: [RAW] } } }));
-  const p = await rawSession([CLI, 'serve', '--config', config], base);
-  p.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+  // The raw server speaks 2025-11-25 only, and says nothing to a server/discover probe.
+  fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, routing: { tools: routing }, mcpServers: { raw: { command: process.execPath, args: [RAW], protocol: '2025-11-25' } } }));
+  const p = await rawSession([CLI, 'serve', '--config', config], base, o);
+  p.send({ jsonrpc: '2.0', id: 2, method: 'tools/list', ...(o.modern && { params: { _meta: envelope(o.capabilities) } }) });
   await p.waitId(2);
   return { ...p, base };
 }
@@ -263,5 +264,34 @@ describe('workspace handles through the stdio front', () => {
       proxy.client.request({ method: 'tools/call', params: { name: 'files', arguments: {}, _meta: { 'artifact-workspace/workspace': 'tips/20991231_235959' } } }),
     ).rejects.toMatchObject({ code: -32602 });
     expect(fs.readdirSync(path.join(base, 'out'))).toHaveLength(made);
+  });
+});
+
+describe('the lane for a 2026-07-28 host', () => {
+  const call = (id: number, caps: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: `n${id}` }, _meta: envelope(caps), ...extra } });
+
+  it('carries the server\'s bytes, with resultType added and the id swapped', async () => {
+    const p = await rawProxyFor([], { modern: true });
+    p.sendLine(call(3));
+    const line = (await p.upTo(3)).at(-1)!;
+    // The raw server's own spacing survives (the SDK path would re-serialise it), and the result
+    // says it is complete, as 2026-07-28 results do.
+    expect(line).toMatch(/^\{"jsonrpc": "2.0", "id": 3, "result": \{"resultType":"complete","content": /);
+    expect(JSON.parse(line).result.content[0].text).toBe('n3');
+  });
+
+  it('leaves to the SDK path a host that can be asked things, a retry of a round, and an envelope it would refuse', async () => {
+    const p = await rawProxyFor([], { modern: true });
+    p.sendLine(call(4, { sampling: {} }));
+    const sdk = (await p.upTo(4)).at(-1)!;
+    // Re-serialised by the SDK: no raw spacing, and a result the SDK shaped.
+    expect(sdk).not.toContain('"jsonrpc": "2.0"');
+    expect(JSON.parse(sdk).result).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'n4' }] });
+    p.sendLine(call(5, {}, { requestState: 'nope' }));
+    expect((await p.answer(5)).error).toMatchObject({ code: -32602 });
+    // An envelope naming another revision is the SDK's to judge, not the lane's to carry.
+    p.send({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' }, _meta: { ...envelope(), 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } } });
+    expect((await p.upTo(6)).at(-1)).not.toContain('"jsonrpc": "2.0"');
   });
 });

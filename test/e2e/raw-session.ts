@@ -7,8 +7,19 @@ export interface RawSessionOptions {
   env?: NodeJS.ProcessEnv;
   /** Answers the child's requests (roots/list …) by method; unanswered ones get nothing. */
   answer?: Record<string, (params: unknown) => unknown>;
-  /** Declared in initialize. */
+  /** Declared in initialize (or, with `modern`, in each request's envelope: see `envelope`). */
   capabilities?: Record<string, unknown>;
+  /** MCP 2026-07-28: no initialize; requests carry `envelope(capabilities)` in their `_meta`. */
+  modern?: boolean;
+}
+
+/** The `_meta` envelope of a 2026-07-28 request. */
+export function envelope(capabilities: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': capabilities,
+  };
 }
 
 /** Writes raw JSON-RPC lines to a child and collects its stdout lines. */
@@ -61,9 +72,14 @@ export async function rawSession(cmd: string[], cwd: string, o: RawSessionOption
     const a = await waitId(id);
     return lines.slice(0, lines.indexOf(a) + 1);
   };
-  send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: o.capabilities ?? {}, clientInfo: { name: 'raw', version: '1' } } });
-  await waitId(1);
-  send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  if (o.modern) {
+    send({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: { _meta: envelope(o.capabilities) } });
+    await waitId(1);
+  } else {
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: o.capabilities ?? {}, clientInfo: { name: 'raw', version: '1' } } });
+    await waitId(1);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  }
   return { child, lines, send, sendLine, waitId, answer, upTo };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LaneWire, idSpan, spliceId } from '../../src/proxy/lane-wire.js';
+import { withResultType } from '../../src/proxy/lane.js';
 
 const B = (s: string) => Buffer.from(s);
 
@@ -152,5 +153,21 @@ describe('LaneWire', () => {
       expect(JSON.parse(got.line!)).toEqual(host);
       expect(got.line!.match(/"id"/g)).toHaveLength(1);
     });
+  });
+});
+
+describe('withResultType (2026-07-28 answers carried by the lane)', () => {
+  const cases: [string, string, string | undefined][] = [
+    ['an empty result', '{"jsonrpc":"2.0","id":1,"result":{}}', '{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete"}}'],
+    ['members kept as written', '{"id": 1, "result": {"content": [ ]}, "jsonrpc": "2.0"}', '{"id": 1, "result": {"resultType":"complete","content": [ ]}, "jsonrpc": "2.0"}'],
+    ['one already there', '{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","content":[]}}', '{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","content":[]}}'],
+    ['an error answer', '{"jsonrpc":"2.0","id":1,"error":{"code":-1,"message":"x"}}', undefined],
+    ['a result that is not an object', '{"jsonrpc":"2.0","id":1,"result":[1]}', undefined],
+    ['nested "result" keys are not the answer\'s', '{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"{\\"result\\":{}}"}]}}', '{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","content":[{"type":"text","text":"{\\"result\\":{}}"}]}}'],
+  ];
+  it.each(cases)('%s', (_what, line, want) => {
+    const got = withResultType(Buffer.from(line));
+    expect(got?.toString()).toBe(want);
+    if (got) expect(JSON.parse(got.toString()).result.resultType).toBe('complete');
   });
 });
