@@ -101,6 +101,11 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
       // MCP 2026-07-28: a server per request; the workspace resources are shared, so that their
       // changes are published once to every subscriptions/listen stream.
       createStateless: () => sessionServer(ctx, proxy, { stateless: true, perRequest: true, resources: sharedResources }).server,
+      // 2026-07-28 pass-through calls as bytes; each call gets its own stateless session.
+      statelessLane: proxy?.lane(sessionServer(ctx, proxy, { stateless: true, perRequest: true, resources: sharedResources }), {
+        modern: true,
+        session: () => new WorkspaceSession(ctx.workspaces, { stateless: true }),
+      }),
       onNotifier: (notify) => publishChanges([sharedResources, proxy], notify),
     });
     log.info(`Streamable HTTP at ${front.url}${settings.token ? ' (bearer token required)' : ''}`);

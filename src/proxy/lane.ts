@@ -27,7 +27,8 @@ export interface LaneDeps {
   pipeline: CallPipeline;
   server: Server;
   host: HostLink;
-  session: WorkspaceSession;
+  /** The session calls file into; a function gives each call its own (stateless requests). */
+  session: WorkspaceSession | (() => WorkspaceSession);
   log: Logger;
   /**
    * The host speaks MCP 2026-07-28: a call carries the request envelope (checked here, else the
@@ -98,7 +99,7 @@ export class Lane implements LaneCalls {
    * host's request id, or undefined to leave it to the SDK path. The request is decoded to be
    * checked, but it is never re-encoded: its arguments cross as the host wrote them.
    */
-  callRaw(line: Buffer, sink: CallSink): RequestId | undefined {
+  callRaw(line: Buffer, sink: CallSink, expect?: { name: string }): RequestId | undefined {
     // A cheap look first: most lines are not a call the lane can carry, and are left undecoded.
     // A native byte search rules out all but tool calls before any scan (an escaped spelling of
     // the method only costs such a line the SDK path).
@@ -126,6 +127,7 @@ export class Lane implements LaneCalls {
     if (!env.success || !req?.success || this.open.has(env.data.id)) return undefined;
     const hostId = env.data.id;
     const { name, arguments: args, _meta: meta } = req.data.params;
+    if (expect && name !== expect.name) return undefined;
     const t = name === peek ? peeked : this.d.target(name);
     if (!t) return undefined;
     // A routed call that names its run by handle has the handle checked before the tool runs;
@@ -202,7 +204,7 @@ export class Lane implements LaneCalls {
       target,
       args,
       {
-        session,
+        session: typeof session === 'function' ? session() : session,
         progressToken: meta?.progressToken,
         notify: (n) => sink.send({ jsonrpc: '2.0', ...n } as JSONRPCMessage),
         // Filtered by this session's own log level (the SDK keys levels by transport session).

@@ -147,7 +147,7 @@ export class McpProxy implements ToolSource, HostListener {
   }
 
   /** The lane for one session (./lane.ts): tool calls carried as bytes, decided by the same pipeline. */
-  lane(app: AppServer, opts: { modern?: boolean } = {}): Lane {
+  lane(app: AppServer, opts: { modern?: boolean; session?: () => WorkspaceSession } = {}): Lane {
     return new Lane({
       modern: opts.modern,
       target: (name) => {
@@ -158,7 +158,7 @@ export class McpProxy implements ToolSource, HostListener {
       pipeline: this.pipeline,
       server: app.server,
       host: app.host,
-      session: app.session,
+      session: opts.session ?? app.session,
       log: this.ctx.log,
     });
   }

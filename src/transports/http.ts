@@ -9,7 +9,7 @@ import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '
 import { createMcpHandler, isInitializeRequest, isLegacyRequest, type Server, type ServerNotifier } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import { systemTimers, unrefd, type Timers } from '../time.js';
-import { guardEncoding, takeLaneCall, tapLaneRelated, type LaneCalls } from './lane-http.js';
+import { guardEncoding, plainModernHeaders, takeLaneCall, tapLaneRelated, type LaneCalls } from './lane-http.js';
 import { boundedEventStore } from './event-store.js';
 import { hostAllowed, originAllowed } from './http-guard.js';
 
@@ -44,6 +44,8 @@ export interface HttpFrontOptions {
    * on any process. Without it, such requests are refused as an unsupported revision.
    */
   createStateless?(): Server;
+  /** The proxy's lane for 2026-07-28 requests (stateless: one for all of them). */
+  statelessLane?: LaneCalls;
   /** Told once how to publish list changes to 2026-07-28 `subscriptions/listen` streams; returns its undo. */
   onNotifier?(notify: ServerNotifier): () => void;
   log: Logger;
@@ -139,6 +141,9 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     }
     // A pass-through call is answered from its bytes, before anything parses them.
     if (s?.lane && raw && takeLaneCall(s.lane, raw, req, res, id!, encodeFailed)) return;
+    // So is a 2026-07-28 one, whose headers say all there is to check at this layer.
+    const plain = !id && raw && opts.statelessLane ? plainModernHeaders(req) : undefined;
+    if (plain && takeLaneCall(opts.statelessLane!, raw!, req, res, undefined, encodeFailed, plain)) return;
 
     let body: unknown;
     if (raw) {

@@ -21,33 +21,55 @@ export interface CallSink {
 
 /** What the proxy's lane offers a front (src/proxy/lane.ts). */
 export interface LaneCalls {
-  /** The host's request id when the lane took the call. */
-  callRaw(line: Buffer, sink: CallSink): RequestId | undefined;
+  /** The host's request id when the lane took the call; `name`: the tool name the call must have. */
+  callRaw(line: Buffer, sink: CallSink, expect?: { name: string }): RequestId | undefined;
   cancelled(p: { requestId?: RequestId; reason?: string } | undefined): boolean;
   cancelledRaw(line: Buffer): boolean;
   sinkOf(requestId: RequestId | undefined): CallSink | undefined;
 }
 
-/** Handles the POSTed body (bytes) if the lane takes it; false leaves it to the SDK transport. */
-export function takeLaneCall(lane: LaneCalls, body: Buffer, req: http.IncomingMessage, res: http.ServerResponse, sessionId: string, onFailure?: EncodeFailure): boolean {
+/**
+ * Whether a 2026-07-28 request's HTTP headers are ones the lane may answer without the SDK: the
+ * protocol version, and the SEP-2243 mirrors of the method and the tool's name, exactly as the
+ * body has them; any other `mcp-*` header (a tool's own mirrored parameters) is the SDK's to
+ * validate. The body's envelope is checked by the lane itself.
+ */
+export function plainModernHeaders(req: http.IncomingMessage): { name: string } | undefined {
+  const h = req.headers;
+  const name = h['mcp-name'];
+  if (h['mcp-protocol-version'] !== '2026-07-28' || h['mcp-method'] !== 'tools/call' || typeof name !== 'string') return undefined;
+  return Object.keys(h).every((k) => !k.startsWith('mcp-') || k === 'mcp-protocol-version' || k === 'mcp-method' || k === 'mcp-name') ? { name } : undefined;
+}
+
+/** Handles the POSTed body (bytes) if the lane takes it; false leaves it to the SDK transport. No session id at 2026-07-28. */
+export function takeLaneCall(
+  lane: LaneCalls,
+  body: Buffer,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  sessionId: string | undefined,
+  onFailure?: EncodeFailure,
+  expect?: { name: string },
+): boolean {
   if (lane.cancelledRaw(body)) {
     res.writeHead(202).end();
     return true;
   }
-  const requestId = lane.callRaw(body, httpSink(res, sessionId, String(req.headers.accept ?? ''), onFailure));
+  const requestId = lane.callRaw(body, httpSink(res, sessionId, String(req.headers.accept ?? ''), onFailure), expect);
   if (requestId === undefined) return false;
   // A client that hangs up mid-call has cancelled it.
   res.once('close', () => !res.writableEnded && lane.cancelled({ requestId, reason: 'the HTTP client disconnected' }));
   return true;
 }
 
-function httpSink(res: http.ServerResponse, sessionId: string, accept: string, onFailure?: EncodeFailure): CallSink {
+function httpSink(res: http.ServerResponse, sessionId: string | undefined, accept: string, onFailure?: EncodeFailure): CallSink {
   let sse = !accept.includes('application/json');
   let started = false;
   const start = (): void => {
     if (started) return;
     started = true;
-    res.writeHead(200, sse ? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'mcp-session-id': sessionId } : { 'content-type': 'application/json', 'mcp-session-id': sessionId });
+    const session = sessionId === undefined ? {} : { 'mcp-session-id': sessionId };
+    res.writeHead(200, sse ? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...session } : { 'content-type': 'application/json', ...session });
   };
   const event = (data: string | Buffer): void => {
     res.write('event: message\ndata: ');

@@ -10,6 +10,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { onCleanup, tempDir } from '../helpers.js';
 import { FIXTURE, fixtureEntry } from '../proxy/harness.js';
+import { startHttpCli } from './http-session.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -84,5 +85,41 @@ describe('pass-through lane over Streamable HTTP', () => {
     await expect(p).rejects.toThrow();
     await expect.poll(() => fs.existsSync(path.join(base, 'out', 'cancelled.txt')), { timeout: 5000 }).toBe(true);
     expect((await proxied.call('echo', { text: 'after' })).structuredContent).toEqual({ echoed: 'after' });
+  });
+});
+
+describe('pass-through lane over Streamable HTTP, a 2026-07-28 host', () => {
+  const RAW = fileURLToPath(new URL('../fixtures/raw-server.mjs', import.meta.url));
+  const envelope = (caps: Record<string, unknown> = {}) => ({
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': caps,
+  });
+
+  it('carries the server\'s bytes with resultType added; headers that disagree, or a host that can be asked, go the SDK path', async () => {
+    const base = await tempDir('aw-lane-http-modern-');
+    const config = path.join(base, 'mcp.config.json');
+    fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, mcpServers: { raw: { command: process.execPath, args: [RAW], protocol: '2025-11-25' } } }));
+    const { url } = await startHttpCli(config, base);
+    const post = (id: number, headers: Record<string, string>, caps: Record<string, unknown> = {}) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: `n${id}` }, _meta: envelope(caps) } }),
+      }).then((r) => r.text());
+    // The first call may wait for the server to come up: list first, as a host would.
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope() } }),
+    }).then((r) => r.text());
+    const lane = await post(2, { 'mcp-name': 'echo' });
+    // The raw server's own spacing survives, and the result says it is complete.
+    expect(lane).toMatch(/^\{"jsonrpc": "2.0", "id": 2, "result": \{"resultType":"complete","content": /);
+    const sdk = await post(3, { 'mcp-name': 'echo' }, { elicitation: {} });
+    expect(sdk).not.toContain('"jsonrpc": "2.0"');
+    expect(sdk).toContain('"resultType":"complete"');
+    // A mirrored name that disagrees with the body is the SDK's to refuse.
+    expect(JSON.parse(await post(4, { 'mcp-name': 'other' })).error.code).toBe(-32020);
   });
 });
