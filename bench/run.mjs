@@ -38,9 +38,12 @@ function config(routingTools) {
   return file;
 }
 
-async function connect(label, command, args) {
+/** A client at MCP 2025-11-25 (initialize, sessions), or at 2026-07-28 (`modern`: per-request envelope). */
+const newClient = (modern) => new Client({ name: 'bench', version: '1.0.0' }, { versionNegotiation: { mode: modern ? { pin: '2026-07-28' } : 'legacy' } });
+
+async function connect(label, command, args, modern = false) {
   const transport = new StdioClientTransport({ command, args, stderr: 'ignore', cwd: tmp, env: { ...process.env } });
-  const client = new Client({ name: 'bench', version: '1.0.0' });
+  const client = newClient(modern);
   await client.connect(transport);
   // Wait until the echo tool is listed (a proxy connects its downstream in the background).
   for (let i = 0; i < 100; i++) {
@@ -52,7 +55,7 @@ async function connect(label, command, args) {
 }
 
 /** Our server with the HTTP front (proxy in front of server-everything), and a client over HTTP. */
-async function connectHttp(label, cfg) {
+async function connectHttp(label, cfg, modern = false) {
   const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--port', '0', '--config', cfg], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise((resolve, reject) => {
     let err = '';
@@ -63,7 +66,7 @@ async function connectHttp(label, cfg) {
     });
     child.once('exit', () => reject(new Error(`http server exited: ${err}`)));
   });
-  const client = new Client({ name: 'bench', version: '1.0.0' });
+  const client = newClient(modern);
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   for (let i = 0; i < 100; i++) {
     const { tools } = await client.listTools();
@@ -171,7 +174,10 @@ async function main() {
   const routed = await connect('proxy, allowlisted, no artifacts', process.execPath, [CLI, 'serve', '--config', config(['echo'])]);
   const naive = await connect('naive SDK proxy', process.execPath, [path.join(ROOT, 'bench/naive-proxy.mjs'), process.execPath, EVERYTHING, 'stdio']);
   const httpFront = await connectHttp('HTTP front → stdio', config([]));
-  const all = [direct, proxy, routed, naive, httpFront];
+  // The same proxy with a 2026-07-28 host (the server behind it speaks 2025-11-25 either way).
+  const proxy26 = await connect('proxy, pass-through, 2026-07-28 host', process.execPath, [CLI, 'serve', '--config', config([])], true);
+  const http26 = await connectHttp('HTTP front → stdio, 2026-07-28 host', config([]), true);
+  const all = [direct, proxy, proxy26, routed, naive, httpFront, http26];
   try {
     const res = {};
     // Interleave rounds so drift in machine load hits every subject alike.
