@@ -143,6 +143,9 @@ export class McpProxy implements ToolSource, HostListener {
   /** A host became ready or changed its roots: each server decides what that means for it. */
   onHost(e: HostEvent): void {
     if (e.kind === 'ready' && this.armed) this.launch(e.host.capabilities() ?? {});
+    // A host that is one request (2026-07-28 over HTTP) is gone once answered: the servers' own
+    // requests outside calls cannot go to it, and its arrival does not change their roots.
+    if (e.kind === 'ready' && e.passing) return;
     this.downstreams.forEach((d) => d.hostEvent(e));
   }
 

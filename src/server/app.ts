@@ -65,7 +65,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   // At 2026-07-28 the host declares its capabilities on every request (the envelope); the SDK's
   // stdio entry does not copy them onto the server, so the latest request's are kept here.
   let declared: ClientCapabilities | undefined;
-  const { host, ready } = linkHost(server, [...sources, ...resources, ...prompts, ...completions], !opts.stateless, opts.stateless ? () => declared ?? server.getClientCapabilities() : undefined);
+  const { host, ready } = linkHost(server, [...sources, ...resources, ...prompts, ...completions], !opts.stateless, opts.stateless ? () => declared ?? server.getClientCapabilities() : undefined, opts.perRequest);
   let told = !opts.stateless;
   // The SDK's context, as our sources take it.
   const x = (c: ServerContext): CallExtra => {
@@ -219,7 +219,13 @@ function relayEvents(server: Server, candidates: readonly unknown[], afterInitia
  * This session's host as sources see it; the listeners hear when it is ready (after initialize,
  * or when `ready` is called) and when its roots change.
  */
-function linkHost(server: Server, candidates: readonly unknown[], initialized: boolean, capabilities?: () => ClientCapabilities | undefined): { host: HostLink; ready: () => void } {
+function linkHost(
+  server: Server,
+  candidates: readonly unknown[],
+  initialized: boolean,
+  capabilities?: () => ClientCapabilities | undefined,
+  passing = false,
+): { host: HostLink; ready: () => void } {
   const listeners = [...new Set(candidates)].filter((s): s is HostListener => typeof (s as Partial<HostListener>).onHost === 'function');
   let open = true;
   const host: HostLink = {
@@ -231,7 +237,7 @@ function linkHost(server: Server, candidates: readonly unknown[], initialized: b
   server.setNotificationHandler('notifications/roots/list_changed', () => tell({ kind: 'roots_changed', host }));
   if (initialized) also(server, 'oninitialized', () => tell({ kind: 'ready', host }));
   also(server, 'onclose', () => (open = false));
-  return { host, ready: () => tell({ kind: 'ready', host }) };
+  return { host, ready: () => tell({ kind: 'ready', host, ...(passing && { passing: true }) }) };
 }
 
 /** The capabilities a 2026-07-28 request's envelope declares. */

@@ -85,7 +85,10 @@ export interface HostRequestOptions {
 }
 
 /** Something a host did that a source may act on: finished initializing, or changed its roots. */
-export type HostEvent = { kind: 'ready'; host: HostLink } | { kind: 'roots_changed'; host: HostLink };
+export type HostEvent =
+  /** `passing`: the host is one 2026-07-28 request, gone once answered: not one to send anything to later. */
+  | { kind: 'ready'; host: HostLink; passing?: boolean }
+  | { kind: 'roots_changed'; host: HostLink };
 
 export interface HostListener {
   onHost(e: HostEvent): void;

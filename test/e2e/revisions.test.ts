@@ -154,3 +154,18 @@ describe('several stateless HTTP fronts over one root', () => {
     expect(fs.readdirSync(path.join(b.root, 'tips')).filter((n) => n !== 'latest')).toEqual([a.run_id]);
   });
 });
+
+describe('a 2026-07-28 host over HTTP is one request at a time', () => {
+  it('its requests do not each tell the servers that roots changed (no roots/list storm)', async () => {
+    const b = await base(true);
+    const front = await startHttpCli(b.config, b.dir);
+    const c = new Client({ name: 'revisions-test', version: '1.0.0' }, { capabilities: { roots: { listChanged: true } }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    c.setRequestHandler('roots/list', async () => ({ roots: [{ uri: `file://${b.dir}`, name: 'base' }] }));
+    onCleanup(() => c.close());
+    await c.connect(new StreamableHTTPClientTransport(new URL(front.url)));
+    for (let i = 0; i < 5; i++) expect((await call(c, 'echo', { text: `n${i}` })).content).toEqual([{ type: 'text', text: `n${i}` }]);
+    await new Promise((r) => setTimeout(r, 300));
+    // The fixture asks for the roots each time it hears they changed, and says so on stderr.
+    expect(front.stderr()).not.toMatch(/fixture roots \(list_changed\)/);
+  });
+});
