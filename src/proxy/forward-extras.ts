@@ -68,7 +68,14 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
     return this.onOwner(
       uri,
       async (d) => {
-        if (d.capabilities?.resources?.subscribe) await ask(d, { method: 'resources/subscribe', params: { uri } }, EmptyResultSchema, extra);
+        if (!d.capabilities?.resources?.subscribe) return;
+        if (d.modern) {
+          throw protocolError(
+            ProtocolErrorCode.MethodNotFound,
+            `server "${d.name}" speaks MCP 2026-07-28, which has subscriptions/listen instead of resources/subscribe; the proxy does not bridge the two yet (set its entry's "protocol" to "2025-11-25" if the server speaks that too)`,
+          );
+        }
+        await ask(d, { method: 'resources/subscribe', params: { uri } }, EmptyResultSchema, extra);
       },
       // A URI no server has listed is only tried on servers that take subscriptions.
       (d) => !!d.capabilities?.resources?.subscribe,
@@ -77,7 +84,7 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
 
   unsubscribeResource(uri: string, extra: CallExtra): Promise<void> | undefined {
     return this.onOwner(uri, async (d) => {
-      if (d.capabilities?.resources?.subscribe) await ask(d, { method: 'resources/unsubscribe', params: { uri } }, EmptyResultSchema, extra);
+      if (d.capabilities?.resources?.subscribe && !d.modern) await ask(d, { method: 'resources/unsubscribe', params: { uri } }, EmptyResultSchema, extra);
     });
   }
 

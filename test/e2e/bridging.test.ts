@@ -102,3 +102,12 @@ describe('bridging a 2026-07-28 host: what cannot work is refused with a reason'
     ).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('requestState') });
   });
 });
+
+describe('a 2025-11-25 host in front of a 2026-07-28 server: what is not bridged says so', () => {
+  it('resources/subscribe is refused with the reason and the way out', async () => {
+    const { c } = await setup('stdio', 'legacy', 'modern');
+    expect((await c.listResources()).resources.map((r) => r.uri)).toContain('test://watched-resource');
+    expect((await c.readResource({ uri: 'test://static-text' })).contents[0]).toMatchObject({ uri: 'test://static-text' });
+    await expect(c.subscribeResource({ uri: 'test://watched-resource' })).rejects.toMatchObject({ code: -32601, message: expect.stringContaining('subscriptions/listen') });
+  });
+});
