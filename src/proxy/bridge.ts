@@ -17,7 +17,9 @@ import { systemTimers, unrefd, type TimerHandle, type Timers } from '../time.js'
 export const DEFAULT_HOLD_MS = 5 * 60_000;
 
 /** What a held call does next: ask the host (one or more requests, by key), or finish. */
-export type Round<T> = { kind: 'ask'; inputRequests: Record<string, { method: string; params?: unknown }>; requestState: string } | { kind: 'done'; value: T };
+export type Round<T> = { kind: 'ask'; inputRequests: InputRequests; requestState: string } | { kind: 'done'; value: T };
+
+type InputRequests = Record<string, { method: string; params?: unknown }>;
 
 export class BridgeError extends Error {
   override name = 'BridgeError';
@@ -69,29 +71,26 @@ class Held<T> {
     }
   }
 
-  /** Waits for the next thing to tell the host: the call's end, or new questions. */
-  async round(): Promise<Round<T>> {
+  /**
+   * Waits for the next thing to tell the host: the call's end, or the questions it has not
+   * answered yet (new ones, and any a retry left unanswered).
+   */
+  async round(): Promise<{ kind: 'ask'; inputRequests: InputRequests } | { kind: 'done'; value: T }> {
     for (;;) {
       if (this.fresh.size) {
         // Questions asked together go together.
         await new Promise((r) => setImmediate(r));
-        const inputRequests: Record<string, { method: string; params?: unknown }> = {};
-        for (const [key, a] of this.fresh) {
-          inputRequests[key] = { method: a.req.method, ...(a.req.params !== undefined && { params: a.req.params }) };
-          this.open.set(key, a);
-        }
+        for (const [key, a] of this.fresh) this.open.set(key, a);
         this.fresh.clear();
-        return { kind: 'ask', inputRequests, requestState: '' };
       }
       if (this.outcome) {
         if (this.outcome.ok) return { kind: 'done', value: this.outcome.value };
         throw this.outcome.error;
       }
-      // Questions the host has not answered yet are asked again (a retry may answer only some).
       if (this.open.size) {
-        const inputRequests: Record<string, { method: string; params?: unknown }> = {};
-        for (const [key, a] of this.open) inputRequests[key] = { method: a.req.method, ...(a.req.params !== undefined && { params: a.req.params }) };
-        return { kind: 'ask', inputRequests, requestState: '' };
+        const inputRequests: InputRequests = {};
+        for (const [key, { req }] of this.open) inputRequests[key] = { method: req.method, ...(req.params !== undefined && { params: req.params }) };
+        return { kind: 'ask', inputRequests };
       }
       await new Promise<void>((r) => (this.wake = r));
       this.wake = undefined;

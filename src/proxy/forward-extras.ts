@@ -4,9 +4,9 @@
 // first server that listed it (or whose template matches it); an unknown URI is tried on each
 // server in turn. Results and errors pass through as the downstream gave them.
 import { CompleteResultSchema, EmptyResultSchema, GetPromptResultSchema, ListPromptsResultSchema, ListResourcesResultSchema, ListResourceTemplatesResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/core';
-import { CLIENT_CAPABILITIES_META_KEY, UriTemplate, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import { UriTemplate, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { withInputRequired } from '@modelcontextprotocol/client';
-import { downstreamCapabilities } from './client-wiring.js';
+import { forwardedEnvelope, retryFields } from './envelope.js';
 import type { ClientRequest, CompleteRequest, CompleteResult, GetPromptResult, ListPromptsResult, ListResourcesResult, ListResourceTemplatesResult, Prompt, ReadResourceResult } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { CallExtra } from '../server/sources.js';
@@ -178,16 +178,8 @@ async function ask<S extends z.ZodType>(d: Downstream, req: ClientRequest, schem
   const relay = rounds && extra.modern && d.modern;
   if (relay) {
     const params = req.params as { _meta?: Record<string, unknown> } | undefined;
-    req = {
-      ...req,
-      params: {
-        ...req.params,
-        // What this host declared, as far as the proxy forwards it (the server checks it per request).
-        _meta: { ...params?._meta, [CLIENT_CAPABILITIES_META_KEY]: downstreamCapabilities(extra.host.capabilities()) },
-        ...(extra.inputResponses !== undefined && { inputResponses: extra.inputResponses }),
-        ...(extra.requestState !== undefined && { requestState: extra.requestState }),
-      },
-    } as ClientRequest;
+    // What this host declared, as far as the proxy forwards it (the server checks it per request).
+    req = { ...req, params: { ...req.params, _meta: { ...params?._meta, ...forwardedEnvelope(extra) }, ...retryFields(extra) } } as ClientRequest;
   }
   try {
     if (relay) return (await d.request(req, withInputRequired(schema), { caller: extra, allowInputRequired: true })) as z.infer<S>;

@@ -16,6 +16,7 @@ import type { WorkspaceSession } from '../workspace/session.js';
 import type { CallSink, LaneCalls } from '../transports/lane-http.js';
 import type { CallPipeline, CallTarget, ForwardedCall } from './call.js';
 import type { LaneLink } from './downstream.js';
+import { laneEnvelope, stripEnvelope } from './envelope.js';
 import { spliceId, type AnswerOf } from './lane-wire.js';
 import { objectSpans, valueOf } from './json-spans.js';
 
@@ -37,25 +38,6 @@ export interface LaneDeps {
    * `resultType: "complete"`.
    */
   modern?: boolean;
-}
-
-/** The 2026-07-28 envelope keys of a request's `_meta`. */
-const ENVELOPE = 'io.modelcontextprotocol/';
-const MODERN = '2026-07-28';
-
-/**
- * A request envelope the SDK would accept without a word (else the SDK path answers it), from a
- * host that takes no requests: a server that asks such a host something is refused either way,
- * while one that asks a host that can answer needs the SDK path, where its questions become
- * input_required rounds (./bridge.ts).
- */
-function laneEnvelope(meta: Record<string, unknown> | undefined): boolean {
-  if (!meta || meta[`${ENVELOPE}protocolVersion`] !== MODERN) return false;
-  const info = meta[`${ENVELOPE}clientInfo`] as { name?: unknown; version?: unknown } | undefined;
-  const caps = meta[`${ENVELOPE}clientCapabilities`] as Record<string, unknown> | undefined;
-  if (!info || typeof info !== 'object' || typeof info.name !== 'string' || typeof info.version !== 'string') return false;
-  if (!caps || typeof caps !== 'object' || Array.isArray(caps)) return false;
-  return caps.sampling === undefined && caps.elicitation === undefined && caps.roots === undefined;
 }
 
 const RESULT_TYPE = Buffer.from('"resultType":"complete"');
@@ -141,9 +123,8 @@ export class Lane implements LaneCalls {
         if (k === 'name' || k === '_meta') continue;
         parts.push(COMMA, line.subarray(at.keyStart, at.end));
       }
-      const { progressToken: _hostToken, ...rest } = meta ?? {};
       // The host's envelope describes the host to us; the server speaks 2025-11-25 and gets none.
-      if (this.d.modern) for (const k of Object.keys(rest)) if (k.startsWith(ENVELOPE)) delete rest[k];
+      const { progressToken: _hostToken, ...rest } = this.d.modern ? stripEnvelope(meta) : (meta ?? {});
       parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));
       return Buffer.concat(parts);
     };

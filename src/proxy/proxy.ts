@@ -7,7 +7,7 @@
 // requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
 import { CallToolResultSchema } from '@modelcontextprotocol/core';
 import { withInputRequired } from '@modelcontextprotocol/client';
-import type { CallToolResult, ClientCapabilities, InputRequiredResult, Tool } from '@modelcontextprotocol/server';
+import { ProtocolErrorCode, type CallToolResult, type ClientCapabilities, type InputRequiredResult, type Tool } from '@modelcontextprotocol/server';
 import type { AppServer, AppServerOptions } from '../server/app.js';
 import type { AppContext } from '../server/context.js';
 import { DownstreamFailure, protocolError } from '../server/errors.js';
@@ -15,7 +15,6 @@ import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import type { CallExtra, CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
 import { systemTimers, type Timers } from '../time.js';
 import { HandleError, WORKSPACE_META_KEY } from '../workspace/handle.js';
-import { WorkspaceError } from '../workspace/layout.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import type { RunTarget } from '../workspace/types.js';
 import { BridgeError, InputBridge, type Round } from './bridge.js';
@@ -24,9 +23,9 @@ import { CallPipeline, type CallTarget } from './call.js';
 import { buildCatalog, type Catalog, type CatalogEntry } from './catalog.js';
 import { downstreamCapabilities } from './client-wiring.js';
 import { Downstream, NO_SDK_TIMEOUT, type DownstreamOptions } from './downstream.js';
+import { forwardedEnvelope, retryFields, stripEnvelope } from './envelope.js';
 import { ExtrasForwarder } from './forward-extras.js';
 import { Lane } from './lane.js';
-import { CLIENT_CAPABILITIES_META_KEY, ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 export interface ProxyOptions {
   env?: NodeJS.ProcessEnv;
@@ -262,7 +261,7 @@ export class McpProxy implements ToolSource, HostListener {
     const { progressToken, ...meta } = stripEnvelope(caller._meta);
     // A 2026-07-28 server hears capabilities per request: exactly what this host declared, as far
     // as the proxy forwards it.
-    if (caller.modern && ds.modern) meta[CLIENT_CAPABILITIES_META_KEY] = downstreamCapabilities(caller.host.capabilities());
+    if (caller.modern && ds.modern) Object.assign(meta, forwardedEnvelope(caller));
     // A run named by handle is checked before the tool runs: a bad one changes nothing.
     const named = target.routes && meta[WORKSPACE_META_KEY] !== undefined ? await adoptNamed(session, meta[WORKSPACE_META_KEY]) : undefined;
     const timedOut = new AbortController();
@@ -282,8 +281,7 @@ export class McpProxy implements ToolSource, HostListener {
             name: target.tool,
             ...(args !== undefined && { arguments: args }),
             ...(Object.keys(meta).length && { _meta: meta }),
-            ...(relay?.inputResponses !== undefined && { inputResponses: relay.inputResponses }),
-            ...(relay?.requestState !== undefined && { requestState: relay.requestState }),
+            ...(relay && retryFields(relay)),
           },
         },
         relay ? withInputRequired(CallToolResultSchema) : CallToolResultSchema,
@@ -308,23 +306,12 @@ export class McpProxy implements ToolSource, HostListener {
   }
 }
 
-/**
- * A host's request `_meta` without the 2026-07-28 envelope (protocol version, client info and
- * capabilities, log level): those describe the host to us; the SDK client writes its own for the
- * server, which never sees the host's.
- */
-function stripEnvelope(meta: Record<string, unknown> | undefined): Record<string, unknown> & { progressToken?: string | number } {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(meta ?? {})) if (!k.startsWith('io.modelcontextprotocol/')) out[k] = v;
-  return out;
-}
-
 /** The run a call's `_meta["artifact-workspace/workspace"]` names, adopted by the session; a bad handle is the caller's error. */
 async function adoptNamed(session: WorkspaceSession, handle: unknown): Promise<RunTarget> {
   try {
     return await session.adopt(handle);
   } catch (e) {
-    if (e instanceof HandleError || e instanceof WorkspaceError) throw protocolError(ProtocolErrorCode.InvalidParams, `_meta["${WORKSPACE_META_KEY}"]: ${e.message}`);
+    if (e instanceof HandleError) throw protocolError(ProtocolErrorCode.InvalidParams, `_meta["${WORKSPACE_META_KEY}"]: ${e.message}`);
     throw e;
   }
 }

@@ -5,7 +5,6 @@ import type { Tool } from '@modelcontextprotocol/server';
 import { detectArtifacts } from '../routing/detect.js';
 import type { Candidate } from '../routing/types.js';
 import { HandleError, handleOf, parseHandle } from '../workspace/handle.js';
-import { WorkspaceError } from '../workspace/layout.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import { datasetSlug } from '../workspace/slug.js';
 import type { RunTarget } from '../workspace/types.js';
@@ -62,16 +61,13 @@ function define<I extends z.ZodType, O extends z.ZodType>(
  * names is refused rather than guessed at.
  */
 async function byHandle(handle: string, session: WorkspaceSession, dataset?: string): Promise<RunTarget> {
-  let run: RunTarget;
   try {
     const { dataset: slug } = parseHandle(handle);
     if (dataset !== undefined && datasetSlug(dataset) !== slug) throw new HandleError(`\`workspace\` ${JSON.stringify(handle)} is a run of "${slug}", but \`dataset\` names "${datasetSlug(dataset)}"; pass one of them`);
-    run = await session.adopt(handle);
+    return await session.adopt(handle);
   } catch (e) {
-    if (e instanceof HandleError || e instanceof WorkspaceError) throw new ToolFailure(e.message);
-    throw e;
+    throw e instanceof HandleError ? new ToolFailure(e.message) : e;
   }
-  return run;
 }
 
 async function ensureWorkspace(args: z.infer<typeof EnsureInput>, session: WorkspaceSession, ctx: AppContext): Promise<EnsureOut> {

@@ -117,9 +117,8 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     if (req.method === 'POST') {
       // Outside a session a body may be a 2026-07-28 request (which has no sessions), so it gets
       // the full limit; a 2025 one outside a session can only be `initialize` (checked below).
-      const limit = maxBody;
-      const got = await readBody(req, limit, budget);
-      if (got === 'too-large') return reject(res, 413, `request body larger than ${limit} bytes`);
+      const got = await readBody(req, maxBody, budget);
+      if (got === 'too-large') return reject(res, 413, `request body larger than ${maxBody} bytes`);
       if (got === 'busy') return reject(res, 503, 'too many large requests at once; retry shortly', { 'retry-after': '1' });
       // Held against the budget until the request is answered: its parse and its handling live that long.
       res.once('close', () => budget.give(got.length));
@@ -142,8 +141,10 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     // A pass-through call is answered from its bytes, before anything parses them.
     if (s?.lane && raw && takeLaneCall(s.lane, raw, req, res, id!, encodeFailed)) return;
     // So is a 2026-07-28 one, whose headers say all there is to check at this layer.
-    const plain = !id && raw && opts.statelessLane ? plainModernHeaders(req) : undefined;
-    if (plain && takeLaneCall(opts.statelessLane!, raw!, req, res, undefined, encodeFailed, plain)) return;
+    if (!id && raw && opts.statelessLane) {
+      const plain = plainModernHeaders(req);
+      if (plain && takeLaneCall(opts.statelessLane, raw, req, res, undefined, encodeFailed, plain)) return;
+    }
 
     let body: unknown;
     if (raw) {

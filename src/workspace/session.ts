@@ -6,8 +6,8 @@
 // names its run outright, in either kind. Security-relevant state lives on this object, never in a
 // module global.
 import type { RunTarget } from '../workspace/types.js';
-import { parseHandle } from './handle.js';
-import type { Workspaces } from './layout.js';
+import { HandleError, parseHandle } from './handle.js';
+import { WorkspaceError, type Workspaces } from './layout.js';
 import { datasetSlug } from './slug.js';
 
 export interface Ensured {
@@ -61,11 +61,13 @@ export class WorkspaceSession {
 
   /**
    * The run a handle names becomes this session's run for its dataset, and current. A handle that
-   * is malformed, or names no run, is refused (HandleError, WorkspaceError) and changes nothing.
+   * is malformed, or names no run, is refused (HandleError) and changes nothing.
    */
   async adopt(handle: unknown): Promise<RunTarget> {
     const { dataset, runId } = parseHandle(handle);
-    const run = await this.workspaces.openRun(dataset, runId);
+    const run = await this.workspaces.openRun(dataset, runId).catch((e: unknown) => {
+      throw e instanceof WorkspaceError ? new HandleError(e.message) : e;
+    });
     this.runs.set(dataset, Promise.resolve({ run, created: false }));
     this.currentSlug = dataset;
     return run;
