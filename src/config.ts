@@ -66,6 +66,10 @@ export const ConfigSchema = z.strictObject({
         .union([z.array(z.string()), z.record(z.string(), z.string())])
         .optional()
         .describe('More result keys that name artifact paths: a list of names (typed by extension), or name → type (model, report, plot, metrics, data, …).'),
+      otherRoots: z
+        .enum(['copy', 'link'])
+        .optional()
+        .describe('Files an inner artifact-workspace (a proxy behind this one) stored under another root: copy them into this root (default), or link them where they are.'),
     })
     .optional(),
   mcpServers: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'server names are 1-64 of A-Z a-z 0-9 _ . -'), ServerSchema).optional(),
@@ -105,6 +109,8 @@ export interface Settings {
   sourceRoots: string[];
   /** Result keys that name artifacts, besides the built-in ones: name → type ('' = by extension). */
   resultKeys: Record<string, string>;
+  /** Files an inner artifact-workspace stored under another root: copied here, or linked there. */
+  otherRoots: 'copy' | 'link';
   maxArtifactBytes: number;
   servers: Record<string, ServerConfig>;
   transport: 'stdio' | 'http';
@@ -206,6 +212,7 @@ export function resolveSettings(input: {
     datasetArgs: file.routing?.datasetArgs ?? DEFAULT_DATASET_ARGS,
     sourceRoots: (file.routing?.sourceRoots ?? []).map((p) => path.resolve(baseDir, expandPath(p, env))),
     resultKeys: Array.isArray(file.routing?.resultKeys) ? Object.fromEntries(file.routing.resultKeys.map((k) => [k, ''])) : { ...(file.routing?.resultKeys ?? {}) },
+    otherRoots: file.routing?.otherRoots ?? 'copy',
     maxArtifactBytes: file.workspace?.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
     servers: file.mcpServers ?? {},
     transport: transport as 'stdio' | 'http',

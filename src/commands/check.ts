@@ -67,7 +67,7 @@ export async function checkConfig(settings: Settings, opts: { startTimeoutMs?: n
     }),
   );
   const catalog = buildCatalog(
-    started.map((s) => ({ server: s.name, items: s.d?.tools ?? [], allow: s.config.tools?.allow, deny: s.config.tools?.deny })),
+    started.map((s) => ({ server: s.name, items: s.d?.catalogTools ?? [], allow: s.config.tools?.allow, deny: s.config.tools?.deny })),
     OWN_TOOL_NAMES,
   );
   warnings.push(...catalog.dropped.map((d) => `tool not exposed: ${d}`));

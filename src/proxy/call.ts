@@ -52,6 +52,8 @@ export interface PipelineDeps {
   /** Result keys the config adds (`routing.resultKeys`). */
   resultKeys?: Readonly<Record<string, string>>;
   datasetArgs: readonly string[];
+  /** Files an inner artifact-workspace stored under another root: copied (default) or linked. */
+  otherRoots?: 'copy' | 'link';
   log: Logger;
   timers?: Timers;
 }
@@ -63,9 +65,13 @@ export class CallPipeline {
     this.timers = d.timers ?? systemTimers;
   }
 
-  /** A call starts: its hint is acted on and its clock runs; `onTimeout` is told once if it runs out. */
-  begin(target: CallTarget, args: Record<string, unknown> | undefined, caller: CallCaller, onTimeout: () => void, named?: RunTarget): ForwardedCall {
-    return new ForwardedCall(target, args, caller, this.d, this.timers, onTimeout, named);
+  /**
+   * A call starts: its hint is acted on and its clock runs; `onTimeout` is told once if it runs
+   * out. `named` is the run the call named by handle; `dataset`, the dataset a proxy in front named
+   * in `_meta` (README "Chaining"), a hint when the arguments name none.
+   */
+  begin(target: CallTarget, args: Record<string, unknown> | undefined, caller: CallCaller, onTimeout: () => void, named?: RunTarget, dataset?: string): ForwardedCall {
+    return new ForwardedCall(target, args, caller, this.d, this.timers, onTimeout, named, dataset);
   }
 }
 
@@ -84,8 +90,9 @@ export class ForwardedCall {
     private readonly onTimeout: () => void,
     /** The run the call named by handle (`_meta["artifact-workspace/workspace"]`), already adopted by the session; it wins over a dataset hint. */
     private readonly named?: RunTarget,
+    dataset?: string,
   ) {
-    const hint = named ? undefined : datasetHint(args, d.datasetArgs);
+    const hint = named ? undefined : (datasetHint(args, d.datasetArgs) ?? dataset);
     this.hinted = hint === undefined ? undefined : caller.session.select(hint);
     this.arm();
   }
@@ -120,7 +127,7 @@ export class ForwardedCall {
     if (!this.target.routes || !result) return undefined;
     const outcome = await routeResult(
       { tool: this.target.tool, args: this.args, result, run: () => this.run(), baseDir: this.target.baseDir },
-      { route: this.d.route, mode: this.d.mode, log: this.d.log, resultKeys: this.d.resultKeys },
+      { route: this.d.route, mode: this.d.mode, log: this.d.log, resultKeys: this.d.resultKeys, otherRoots: this.d.otherRoots },
     );
     if (outcome.kind === 'pass') return undefined;
     if (outcome.message) {
@@ -138,6 +145,16 @@ export class ForwardedCall {
   /** Anything else that went wrong, as the protocol error the host gets. */
   async error(e: unknown): Promise<Error> {
     return toProtocolError(e);
+  }
+
+  /**
+   * Where this call's files go, as far as a server behind us that is an artifact-workspace needs
+   * to know (README "Chaining"): the run (made now when the call is routed here, as it would be
+   * after; else the session's, if it has one), and the dataset.
+   */
+  async chain(): Promise<{ run?: RunTarget; dataset?: string }> {
+    const run = this.named ?? (this.target.routes ? await this.run() : await this.caller.session.currentRun());
+    return { run, dataset: run?.dataset ?? this.hinted ?? this.caller.session.current };
   }
 
   /**

@@ -19,6 +19,9 @@ import { HostRoutes } from './host-route.js';
 import { junkReporter } from './junk-filter.js';
 import { systemTimers, unrefd, type TimerHandle, type Timers } from '../time.js';
 import { Tail, backoffDelay } from './tail.js';
+import { innerWorkspace, type InnerWorkspace } from './chain.js';
+import { OWN_TOOL_NAMES } from '../server/own-tools.js';
+import { PACKAGE_NAME } from '../version.js';
 
 export type { DownstreamEvents } from './client-wiring.js';
 
@@ -71,6 +74,13 @@ export class Downstream {
   readonly config: ServerConfig;
   /** Last known tools (kept while the server is down after a crash, so the next call can restart it). */
   tools: Tool[] = [];
+  /** Set when the server is an artifact-workspace itself (README "Chaining"), from its last tool list. */
+  inner?: InnerWorkspace;
+
+  /** The tools it adds to the catalog: an inner artifact-workspace's own tools are ours already. */
+  get catalogTools(): Tool[] {
+    return this.inner ? this.tools.filter((t) => !OWN_TOOL_NAMES.has(t.name)) : this.tools;
+  }
   private state: State = { kind: 'idle' };
   private failures = 0;
   private everUp = false;
@@ -284,14 +294,21 @@ export class Downstream {
         toolsChanged: (client) => void this.relist(client, startTimeoutMs),
       },
     });
-    this.tools = tools;
+    this.setTools(tools, conn.client);
     this.open_ = conn;
     return conn;
   }
 
+  private setTools(tools: Tool[], client: Client): void {
+    this.tools = tools;
+    const was = this.inner;
+    this.inner = innerWorkspace(tools, OWN_TOOL_NAMES, client.getServerVersion()?.name, PACKAGE_NAME);
+    if (this.inner && this.inner.root !== was?.root) this.o.log.info(`server "${this.name}" is an artifact-workspace: its own tools are not listed (ours answer), and calls to it say where their files go (README "Chaining")`);
+  }
+
   private async relist(client: Client, timeoutMs: number): Promise<void> {
     try {
-      this.tools = await listAllTools(client, timeoutMs);
+      this.setTools(await listAllTools(client, timeoutMs), client);
       this.o.events.toolsChanged(this.name, 'changed');
     } catch (e) {
       this.o.log.warn(`server "${this.name}": re-listing tools failed: ${(e as Error).message}`);

@@ -27,6 +27,8 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
   constructor(
     private readonly downstreams: readonly Downstream[],
     private readonly ready: () => Promise<unknown>,
+    /** URIs our own workspace lists (an inner artifact-workspace on our root lists them too): listed once, by us. */
+    private readonly ours: (uri: string) => boolean = () => false,
   ) {}
 
   async listResources(cursor: string | undefined, extra: CallExtra): Promise<ListResourcesResult> {
@@ -34,7 +36,7 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
     const page = await pageAcross(
       with_.map((d) => async (c: string | undefined) => {
         const res = await ask(d, { method: 'resources/list', params: c ? { cursor: c } : {} }, ListResourcesResultSchema, extra);
-        const items = res.resources.filter((r) => this.claim(this.uriOwner, r.uri, d));
+        const items = res.resources.filter((r) => !this.ours(r.uri) && this.claim(this.uriOwner, r.uri, d));
         return { items, nextCursor: res.nextCursor };
       }),
       cursor,

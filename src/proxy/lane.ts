@@ -11,7 +11,7 @@ import type { Server, JSONRPCMessage, RequestId } from '@modelcontextprotocol/se
 import type { Logger } from '../log.js';
 import type { CallExtra } from '../server/sources.js';
 import type { HostLink } from '../server/sources.js';
-import { WORKSPACE_META_KEY } from '../workspace/handle.js';
+import { DATASET_META_KEY, WORKSPACE_META_KEY } from '../workspace/handle.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import type { CallSink, LaneCalls } from '../transports/lane-http.js';
 import type { CallPipeline, CallTarget, ForwardedCall } from './call.js';
@@ -114,7 +114,7 @@ export class Lane implements LaneCalls {
     if (!t) return undefined;
     // A routed call that names its run by handle has the handle checked before the tool runs;
     // the SDK path does that (and a pass-through call ignores the handle).
-    if (t.target.routes && meta?.[WORKSPACE_META_KEY] !== undefined) return undefined;
+    if (t.target.routes && (meta?.[WORKSPACE_META_KEY] !== undefined || meta?.[DATASET_META_KEY] !== undefined)) return undefined;
     if (this.d.modern && (!laneEnvelope(meta) || members.has('inputResponses') || members.has('requestState'))) return undefined;
     const build = (laneId: string): Buffer => {
       const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.target.tool)}`)];

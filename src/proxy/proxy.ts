@@ -14,12 +14,13 @@ import { DownstreamFailure, protocolError } from '../server/errors.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import type { CallExtra, CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
 import { systemTimers, type Timers } from '../time.js';
-import { HandleError, WORKSPACE_META_KEY } from '../workspace/handle.js';
+import { DATASET_META_KEY, HandleError, WORKSPACE_META_KEY } from '../workspace/handle.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import type { RunTarget } from '../workspace/types.js';
 import { BridgeError, InputBridge, type Round } from './bridge.js';
 import { createAllowlist, type Allowlist } from './allowlist.js';
 import { CallPipeline, type CallTarget } from './call.js';
+import { CHAIN_META_KEYS, chainMeta } from './chain.js';
 import { buildCatalog, type Catalog, type CatalogEntry } from './catalog.js';
 import { downstreamCapabilities } from './client-wiring.js';
 import { Downstream, NO_SDK_TIMEOUT, type DownstreamOptions } from './downstream.js';
@@ -89,9 +90,17 @@ export class McpProxy implements ToolSource, HostListener {
     );
     this.byName = new Map(this.downstreams.map((d) => [d.name, d]));
     this.allowlist = createAllowlist(settings.routingTools, Object.fromEntries(entries.map(([n, c]) => [n, c.routing?.tools])));
-    this.extras = new ExtrasForwarder(this.downstreams, () => this.waitFirst());
+    this.extras = new ExtrasForwarder(this.downstreams, () => this.waitFirst(), (uri) => (ctx.workspaces.store.keyOf(uri)?.length ?? 0) > 0);
     this.bridge = new InputBridge({ timers: opts.timers });
-    this.pipeline = new CallPipeline({ route: (req) => ctx.routing.route(req), mode: settings.mode, resultKeys: settings.resultKeys, datasetArgs: settings.datasetArgs, log, timers: opts.timers ?? systemTimers });
+    this.pipeline = new CallPipeline({
+      route: (req) => ctx.routing.route(req),
+      mode: settings.mode,
+      resultKeys: settings.resultKeys,
+      datasetArgs: settings.datasetArgs,
+      otherRoots: settings.otherRoots,
+      log,
+      timers: opts.timers ?? systemTimers,
+    });
   }
 
   /** What createAppServer needs to offer this proxy's tools, resources, prompts and completions. */
@@ -154,7 +163,9 @@ export class McpProxy implements ToolSource, HostListener {
       modern: opts.modern,
       target: (name) => {
         const entry = this.catalog.byName.get(name);
-        const link = entry && this.byName.get(entry.server)!.lane();
+        const ds = entry && this.byName.get(entry.server)!;
+        // A call to an inner artifact-workspace carries where its files go: the SDK path writes that.
+        const link = ds && !ds.inner ? ds.lane() : undefined;
         return entry && link ? { link, target: this.targetOf(entry) } : undefined;
       },
       pipeline: this.pipeline,
@@ -188,7 +199,7 @@ export class McpProxy implements ToolSource, HostListener {
   }
 
   private rebuild(): void {
-    const servers = this.downstreams.map((d) => ({ server: d.name, items: d.tools, allow: d.config.tools?.allow, deny: d.config.tools?.deny }));
+    const servers = this.downstreams.map((d) => ({ server: d.name, items: d.catalogTools, allow: d.config.tools?.allow, deny: d.config.tools?.deny }));
     this.catalog = buildCatalog(servers, OWN_TOOL_NAMES);
     for (const d of this.catalog.dropped) this.ctx.log.warn(`tool not exposed: ${d}`);
   }
@@ -263,7 +274,7 @@ export class McpProxy implements ToolSource, HostListener {
     // as the proxy forwards it.
     if (caller.modern && ds.modern) Object.assign(meta, forwardedEnvelope(caller));
     // A run named by handle is checked before the tool runs: a bad one changes nothing.
-    const named = target.routes && meta[WORKSPACE_META_KEY] !== undefined ? await adoptNamed(session, meta[WORKSPACE_META_KEY]) : undefined;
+    const named = (target.routes || ds.inner) && meta[WORKSPACE_META_KEY] !== undefined ? await adoptNamed(session, meta[WORKSPACE_META_KEY]) : undefined;
     const timedOut = new AbortController();
     const call = this.pipeline.begin(
       target,
@@ -271,7 +282,19 @@ export class McpProxy implements ToolSource, HostListener {
       { session, progressToken, notify: (n) => caller.sendNotification(n), log: (params) => scope.log(params) },
       () => timedOut.abort(),
       named,
+      chainDataset(meta[DATASET_META_KEY]),
     );
+    // An inner artifact-workspace hears where this call's files go, in our words, not the host's.
+    if (ds.inner) {
+      for (const k of CHAIN_META_KEYS) delete meta[k];
+      try {
+        const { run, dataset } = await call.chain();
+        Object.assign(meta, chainMeta(ds.inner, this.ctx.workspaces.store.identity, run, dataset));
+      } catch (e) {
+        call.end();
+        throw await call.error(e);
+      }
+    }
     let result: CallToolResult | InputRequiredResult;
     try {
       result = await ds.request(
@@ -304,6 +327,11 @@ export class McpProxy implements ToolSource, HostListener {
     if ((result as { resultType?: unknown }).resultType === 'input_required') return result as InputRequiredResult;
     return (await call.answer(result as CallToolResult)) ?? result;
   }
+}
+
+/** A dataset a proxy in front named in `_meta` (README "Chaining"): a short non-empty string, else none. */
+function chainDataset(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' && v.length <= 256 ? v : undefined;
 }
 
 /** The run a call's `_meta["artifact-workspace/workspace"]` names, adopted by the session; a bad handle is the caller's error. */

@@ -10,7 +10,8 @@ import type { Logger } from '../log.js';
 import type { ResultKeys } from '../routing/classify.js';
 import { argumentPaths, detectArtifacts } from '../routing/detect.js';
 import { gpuFacts } from '../routing/gpu.js';
-import type { RouteOutcome, RouteRequest } from '../routing/router.js';
+import type { KeptFile, RouteOutcome, RouteRequest } from '../routing/router.js';
+import { storedByInner } from './chain.js';
 import type { ManifestEntry, RouteMode, RunTarget, Skipped } from '../workspace/types.js';
 
 export const ROUTED_META_KEY = 'artifact-workspace/routed';
@@ -42,6 +43,8 @@ export interface HookDeps {
   log: Logger;
   /** Result keys the config adds (`routing.resultKeys`). */
   resultKeys?: ResultKeys;
+  /** Files an inner artifact-workspace stored under another root: copied (default) or left linked there. */
+  otherRoots?: 'copy' | 'link';
 }
 
 export async function routeResult(call: HookCall, deps: HookDeps): Promise<HookOutcome> {
@@ -57,37 +60,47 @@ export async function routeResult(call: HookCall, deps: HookDeps): Promise<HookO
   }
   let run: RunTarget | undefined;
   let meta: RoutedMeta;
+  let kept: KeptFile[] = [];
   try {
-    run = await call.run();
     const out = await deps.route({
       tool: call.tool,
       candidates: detection.candidates,
       inputs: argumentPaths(call.args),
       mode: deps.mode,
-      run,
+      // Made only when something is filed (or refused) there: files already stored make no run.
+      run: call.run,
+      keep: { inner: storedByInner(call.result._meta, ROUTED_META_KEY), otherRoots: deps.otherRoots ?? 'copy' },
       gpu: await gpuFacts(call.args, detection.gpu),
       limits: detection.limits,
       baseDir: call.baseDir,
     });
+    run = out.run;
+    kept = out.kept ?? [];
     meta = { entries: out.routed, skipped: out.skipped, manifest: out.manifest };
   } catch (e) {
     const reason = `routing failed: ${(e as Error)?.message ?? String(e)}`;
     deps.log.error(`${call.tool}: ${reason}${(e as Error)?.stack ? `\n${(e as Error).stack}` : ''}`);
     meta = { entries: [], skipped: [{ src: '(routing)', reason }], manifest: null };
   }
-  // Only the call's own inputs were named (or duplicates): nothing happened, so nothing is added.
-  if (meta.entries.length === 0 && meta.skipped.length === 0) return { kind: 'pass', why: 'nothing but the call\'s inputs in the result' };
+  const content = Array.isArray(call.result.content) ? call.result.content : [];
+  // One link per URI: what the result already links (an inner server's links) is not linked again.
+  const linked = new Set(content.flatMap((b) => (b && typeof b === 'object' && b.type === 'resource_link' && typeof b.uri === 'string' ? [b.uri] : [])));
+  const links: ResourceLink[] = [];
+  for (const f of [...meta.entries, ...kept]) {
+    const uri = pathToFileURL(f.dst).href;
+    if (linked.has(uri)) continue;
+    linked.add(uri);
+    links.push({ type: 'resource_link', uri, name: path.basename(f.dst), ...(f.mime && { mimeType: f.mime }) });
+  }
+  const filed = meta.entries.length > 0 || meta.skipped.length > 0;
+  // Only the call's own inputs were named, or files already stored and linked: nothing to add.
+  if (!filed && links.length === 0) return { kind: 'pass', why: kept.length ? 'its files are already stored and linked' : 'nothing but the call\'s inputs in the result' };
   for (const s of meta.skipped) deps.log.info(`${call.tool}: not routed ${s.src}: ${s.reason}`);
-  const links: ResourceLink[] = meta.entries.map((e) => ({
-    type: 'resource_link',
-    uri: pathToFileURL(e.dst).href,
-    name: path.basename(e.dst),
-    ...(e.mime && { mimeType: e.mime }),
-  }));
   const result: CallToolResult = {
     ...call.result,
-    content: [...(Array.isArray(call.result.content) ? call.result.content : []), ...links],
-    _meta: { ...call.result._meta, [ROUTED_META_KEY]: meta },
+    content: [...content, ...links],
+    // Nothing filed here: the result's own account (an inner server's) stays as it is.
+    ...(filed && { _meta: { ...call.result._meta, [ROUTED_META_KEY]: meta } }),
   };
   const n = meta.entries.length;
   const message = n && run ? `routed ${n} file${n === 1 ? '' : 's'} to ${run.dataset}/${run.runId}` : undefined;

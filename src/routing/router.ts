@@ -22,7 +22,10 @@ export interface RouteRequest {
   /** Paths the call received as arguments: inputs, not artifacts (unless a candidate is explicit). */
   inputs: string[];
   mode: RouteMode;
-  run: RunTarget;
+  /** The run to file into; a function when it is to be made only if something is filed or refused there. */
+  run: RunTarget | (() => Promise<RunTarget>);
+  /** For a tool's result (not route_artifacts): what is already stored stays where it is. */
+  keep?: KeepRule;
   /** Type for candidates that declare none (route_artifacts' `type`). */
   defaultType?: string;
   gpu?: { used: boolean; device?: string };
@@ -32,6 +35,27 @@ export interface RouteRequest {
   baseDir?: string;
   /** Told how a long copy goes: bytes stored so far in this event, and what is being copied. */
   onProgress?: (p: { done: number; message: string }) => void;
+}
+
+/**
+ * How a tool result's files that are already stored are treated (README "Chaining"). A file under
+ * the workspaces root (any run's) is linked where it is, never copied into another run. A file an
+ * inner artifact-workspace reports it stored (`inner`, by source path) is taken from where that
+ * server stored it: linked if that is under our root, else copied (`otherRoots: 'copy'`) or left
+ * to that server's link (`'link'`).
+ */
+export interface KeepRule {
+  inner: ReadonlyMap<string, { dst: string }>;
+  otherRoots: 'copy' | 'link';
+}
+
+/** A file named by a result that was already stored under the root: linked, not filed again. */
+export interface KeptFile {
+  /** The path the result named. */
+  src: string;
+  /** Where it is stored (a real path under the root). */
+  dst: string;
+  mime: string;
 }
 
 export interface RouteDeps {
@@ -46,9 +70,20 @@ export interface RouteOutcome {
   skipped: Skipped[];
   /** Path of the manifest written for this event; null when nothing was routed or skipped. */
   manifest: string | null;
+  /** Files already stored under the root, linked where they are (requests with `keep`). */
+  kept: KeptFile[];
+  /** The run filed into, when the event needed one. */
+  run?: RunTarget;
 }
 
-type Decision = { kind: 'routed'; entry: ManifestEntry } | { kind: 'skipped'; skip: Skipped } | { kind: 'ignored'; why: string };
+type Decision = { kind: 'routed'; entry: ManifestEntry } | { kind: 'skipped'; skip: Skipped } | { kind: 'kept'; file: KeptFile } | { kind: 'ignored'; why: string };
+
+/** The run could not be had: the whole event fails with that one reason, nothing is filed. */
+class RunUnavailable extends Error {
+  constructor(readonly reason: unknown) {
+    super(`routing failed: ${(reason as Error)?.message ?? String(reason)}`);
+  }
+}
 
 const skip = (src: string, reason: string): Decision => ({ kind: 'skipped', skip: { src, reason } });
 
@@ -59,6 +94,9 @@ class RoutingEvent {
   private readonly seen = new Set<string>();
   /** Bytes of the files stored so far in this event, for progress. */
   private bytesDone = 0;
+  private runP?: Promise<RunTarget>;
+  /** The run, once asked for. */
+  ran?: RunTarget;
 
   constructor(
     private readonly req: RouteRequest,
@@ -69,6 +107,17 @@ class RoutingEvent {
     this.inputs = new Set((req.inputs ?? []).filter((p) => !pathSyntaxReason(p)).map((p) => path.resolve(this.base, p)));
   }
 
+  /** The run, made on first use when the request left that to the event. */
+  run(): Promise<RunTarget> {
+    const r = this.req.run;
+    return (this.runP ??= (typeof r === 'function' ? r() : Promise.resolve(r)).then(
+      (run) => (this.ran = run),
+      (e: unknown) => {
+        throw new RunUnavailable(e);
+      },
+    ));
+  }
+
   route(c: Candidate): Promise<Decision> {
     return c.kind === 'path' ? this.routePath(c) : this.routeInline(c);
   }
@@ -76,15 +125,31 @@ class RoutingEvent {
   private async routePath(c: Extract<Candidate, { kind: 'path' }>): Promise<Decision> {
     const bad = pathSyntaxReason(c.path);
     if (bad) return skip(c.path, bad);
-    const abs = path.resolve(this.base, c.path);
-    const real = await fs.realpath(abs).catch(() => undefined);
-    if (!c.explicit && (this.inputs.has(abs) || (real !== undefined && (await this.realInputs()).has(real)))) {
+    const named = path.resolve(this.base, c.path);
+    const namedReal = await fs.realpath(named).catch(() => undefined);
+    if (!c.explicit && (this.inputs.has(named) || (namedReal !== undefined && (await this.realInputs()).has(namedReal)))) {
       return { kind: 'ignored', why: 'an input of the call' };
     }
+    const { keep } = this.req;
+    // A file the inner server stored is taken from where it stored it (its source may be gone,
+    // moved there); that path is checked as any other.
+    const stored = keep?.inner.get(named);
+    const abs = stored?.dst ?? named;
+    const real = stored ? await fs.realpath(abs).catch(() => undefined) : namedReal;
     // Keyed by the named path too: after a move the first naming no longer resolves.
     if (this.seen.has(abs) || (real !== undefined && this.seen.has(real))) return { kind: 'ignored', why: 'named twice' };
+    if (keep && real !== undefined && isWithin(real, this.deps.store.root)) {
+      this.seen.add(real).add(abs).add(named);
+      const st = await fs.stat(real).catch(() => undefined);
+      if (!st || (!st.isFile() && !st.isDirectory())) return { kind: 'ignored', why: 'not a file or folder' };
+      return { kind: 'kept', file: { src: named, dst: real, mime: st.isDirectory() ? 'inode/directory' : mime.lookup(real) || 'application/octet-stream' } };
+    }
+    if (stored && (keep!.otherRoots === 'link' || real === undefined)) {
+      this.seen.add(abs).add(named);
+      return { kind: 'ignored', why: real === undefined ? `stored by the server in front at ${abs}, which is not readable here` : `stored by the server in front at ${abs} (routing.otherRoots: link)` };
+    }
     // Before the policy, so a file already filed here is reported as such whatever the roots are.
-    const runDir = this.req.run.runDir;
+    const runDir = (await this.run()).runDir;
     if (real !== undefined && isWithin(real, runDir)) return skip(abs, 'already in workspace');
     const chk = await checkSource(abs, this.deps.policy);
     if (!chk.ok) return skip(abs, chk.reason);
@@ -158,7 +223,7 @@ class RoutingEvent {
    * at a time, so a dataset, run or subfolder swapped for a symlink is refused, never followed.
    */
   async destDir(subdir: Subdir): Promise<Key> {
-    const key = [...this.req.run.key, subdir];
+    const key = [...(await this.run()).key, subdir];
     await this.deps.store.ensureFolder(key);
     return key;
   }
@@ -182,6 +247,7 @@ export async function routeCandidates(req: RouteRequest, deps: RouteDeps): Promi
   const d: Required<RouteDeps> = { clock: systemClock, log: silentLogger, ...deps };
   const at = d.clock.now();
   const routed: ManifestEntry[] = [];
+  const kept: KeptFile[] = [];
   const skipped: Skipped[] = (req.limits ?? []).map((l) => ({ src: '(result)', reason: `detection stopped: ${l}` }));
   let event: RoutingEvent | undefined;
   try {
@@ -191,9 +257,14 @@ export async function routeCandidates(req: RouteRequest, deps: RouteDeps): Promi
       try {
         dec = await event.route(c);
       } catch (e) {
+        if (e instanceof RunUnavailable) {
+          d.log.error(`${req.tool}: ${e.message}`);
+          return { routed: [], skipped: [{ src: '(routing)', reason: e.message }], manifest: null, kept };
+        }
         dec = skip(srcOf(c), failure(e));
       }
       if (dec.kind === 'routed') routed.push(dec.entry);
+      else if (dec.kind === 'kept') kept.push(dec.file);
       else if (dec.kind === 'skipped') skipped.push(dec.skip);
       else d.log.debug(`${req.tool}: not routing ${srcOf(c)}: ${dec.why}`);
     }
@@ -204,13 +275,15 @@ export async function routeCandidates(req: RouteRequest, deps: RouteDeps): Promi
   for (const s of skipped.slice(0, MAX_LOGGED)) d.log.info(`${req.tool}: skipped ${s.src}: ${s.reason}`);
   if (skipped.length > MAX_LOGGED) d.log.info(`${req.tool}: … and ${skipped.length - MAX_LOGGED} more skipped`);
   let manifest: string | null = null;
+  let run: RunTarget | undefined = event?.ran;
   if (routed.length > 0 || skipped.length > 0) {
     try {
+      run = event ? await event.run() : typeof req.run === 'function' ? await req.run() : req.run;
       await event?.destDir('manifests');
-      manifest = await writeManifest(d.store, req.run, buildManifest(req.run, req.tool, at, routed, skipped), at);
+      manifest = await writeManifest(d.store, run, buildManifest(run, req.tool, at, routed, skipped), at);
     } catch (e) {
       d.log.error(`${req.tool}: manifest not written: ${failure(e)}`);
     }
   }
-  return { routed, skipped, manifest };
+  return { routed, skipped, manifest, kept, ...(run && { run }) };
 }

@@ -9,6 +9,7 @@ import { CLIENT_CAPABILITIES_META_KEY, Server, ProtocolErrorCode, type CallToolR
 import { z } from 'zod';
 import type { Timers } from '../time.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
+import { ROOT_META_KEY } from '../workspace/handle.js';
 import { WorkspaceSession } from '../workspace/session.js';
 import type { AppContext } from './context.js';
 import { toolError, protocolError } from './errors.js';
@@ -55,6 +56,8 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   const prompts = opts.promptSources ?? [];
   const completions = opts.completionSources ?? [];
   const own = new Map(OWN_TOOLS.map((t) => [t.name, t]));
+  // Each carries the root's identity: a proxy in front of this one recognises it by that.
+  const ownDefinitions = OWN_TOOLS.map((t) => ({ ...t.definition, _meta: { ...t.definition._meta, [ROOT_META_KEY]: ctx.workspaces.store.identity } }));
   const capabilities: ServerCapabilities = { tools: { listChanged: true }, logging: {} };
   if (resources.length) capabilities.resources = { listChanged: true, subscribe: resources.some((r) => r.subscribeResource) };
   if (prompts.length) capabilities.prompts = { listChanged: true };
@@ -91,7 +94,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   server.setRequestHandler('tools/list', async (_req, c) => {
     x(c);
     const extra = await Promise.all(sources.map((s) => s.listTools()));
-    return { tools: [...OWN_TOOLS.map((t) => t.definition), ...extra.flat()] };
+    return { tools: [...ownDefinitions, ...extra.flat()] };
   });
   server.setRequestHandler('tools/call', async (req, c) => {
     const { name, arguments: args } = req.params;

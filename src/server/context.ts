@@ -8,6 +8,7 @@ import { broadRootReason, createSourcePolicy } from '../routing/policy.js';
 import { routeCandidates, type RouteRequest, type RouteOutcome } from '../routing/router.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../time.js';
 import { Workspaces } from '../workspace/layout.js';
+import type { RunTarget } from '../workspace/types.js';
 import { chooseRoots, type RootChoice } from '../storage/local-roots.js';
 
 export interface RoutingService {
@@ -17,7 +18,7 @@ export interface RoutingService {
 }
 
 export interface RoutedEvent {
-  run: RouteRequest['run'];
+  run: RunTarget;
   /** Absolute paths written: every entry's dst and the manifest. */
   written: string[];
 }
@@ -74,10 +75,10 @@ function routingService(route: (req: RouteRequest) => Promise<RouteOutcome>, log
       const onProgress = tty || caller ? (p: { done: number; message: string }) => (tty?.show(p.message), caller?.(p)) : undefined;
       const out = await route({ ...req, onProgress }).finally(() => tty?.done());
       const written = [...out.routed.filter((e) => !e.deduplicated).map((e) => e.dst), ...(out.manifest ? [out.manifest] : [])];
-      if (written.length) {
+      if (written.length && out.run) {
         for (const l of listeners) {
           try {
-            l({ run: req.run, written });
+            l({ run: out.run, written });
           } catch (e) {
             log.warn(`routed-event listener failed: ${(e as Error).message}`);
           }

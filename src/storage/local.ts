@@ -22,7 +22,8 @@ import { isTempName, sweepTemps } from './local-sweep.js';
 import { hashTree, putTreeLocal } from './local-tree.js';
 import { sanitiseName, variantName } from './names.js';
 import { isWithin } from './paths.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
 
 export interface LocalStoreOptions {
   /** Default size cap per artifact, in bytes (10 GiB). */
@@ -51,6 +52,7 @@ export class LocalStore implements WorkspaceStore {
     private readonly top: Folder,
     readonly maxBytes: number,
     index: LocalStoreOptions['index'],
+    readonly identity: string,
   ) {
     // The index cache lives inside the root (nothing is written outside the workspaces), hidden
     // from resources and from the dataset list by its leading dot.
@@ -62,7 +64,11 @@ export class LocalStore implements WorkspaceStore {
     if (opts.create ?? true) await fs.mkdir(root, { recursive: true });
     else if (!(await fs.stat(root).catch(() => undefined))?.isDirectory()) throw new StoreRefusal(`no workspaces at ${root}`);
     const real = await fs.realpath(root);
-    return new LocalStore(real, await Folder.open(real), opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.index);
+    const st = await fs.stat(real);
+    // The folder's own identity (device and inode) on this machine (host name): a path alone would
+    // make two machines' `/data/ws` one root.
+    const identity = createHash('sha256').update(JSON.stringify(['local', os.hostname(), real, st.dev, st.ino])).digest('hex').slice(0, 32);
+    return new LocalStore(real, await Folder.open(real), opts.maxBytes ?? DEFAULT_MAX_BYTES, opts.index, identity);
   }
 
   locate(key: Key): string {

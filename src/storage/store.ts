@@ -128,6 +128,11 @@ export interface WorkspaceStore {
   readonly root: string;
   /** The default size cap per artifact, in bytes. */
   readonly maxBytes: number;
+  /**
+   * Who this root is, as an opaque string two processes compare to learn whether they share it
+   * (README "Chaining"): equal only for one folder on one machine. Says nothing of its path.
+   */
+  readonly identity: string;
 
   /** Where a key is, as manifests record it and people read it (an absolute path, or an s3:// URI). */
   locate(key: Key): string;

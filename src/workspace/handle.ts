@@ -7,6 +7,20 @@ import { datasetSlug, isRunId } from './slug.js';
 /** The `_meta` key a proxied call names its run by. */
 export const WORKSPACE_META_KEY = 'artifact-workspace/workspace';
 
+/**
+ * The `_meta` key a proxied call names its dataset by, for a server whose root is not the
+ * caller's (a handle would name a run it does not have): a dataset hint from the proxy in front,
+ * used when the call's arguments name none (README "Chaining").
+ */
+export const DATASET_META_KEY = 'artifact-workspace/dataset';
+
+/**
+ * The `_meta` key on our own tools that says which workspaces root answers them (the store's
+ * opaque identity): a proxy in front learns from it that this server is an artifact-workspace,
+ * and whether the two share a root (README "Chaining").
+ */
+export const ROOT_META_KEY = 'artifact-workspace/root';
+
 export interface Handle {
   dataset: string;
   runId: string;

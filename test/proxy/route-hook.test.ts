@@ -2,6 +2,7 @@
 // what it routes, what the host is told, and how a failure stays inside the result.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { silentLogger } from '../../src/log.js';
@@ -59,6 +60,51 @@ describe('routeResult', () => {
     expect(out).toMatchObject({ kind: 'routed', meta: { entries: [], skipped: [{ src: '(routing)', reason: 'routing failed: dataset folder is a file' }], manifest: null } });
     expect(out.kind === 'routed' && out.result.content).toEqual([]);
     expect(out.kind === 'routed' && out.message).toBeUndefined();
+  });
+});
+
+describe('routeResult in a chain (README "Chaining")', () => {
+  /** A file another run of the same root already holds. */
+  async function storedElsewhere(h: Awaited<ReturnType<typeof setup>>['h']) {
+    const other = await h.ctx.workspaces.createRun('tips');
+    const dst = path.join(other.subdirs.plots, 'x.png');
+    await fs.writeFile(dst, 'png');
+    return { other, dst, uri: pathToFileURL(dst).href };
+  }
+
+  it('an inner server on our root stored and linked it: the result passes as it came, its account kept', async () => {
+    const { h, src, call } = await setup();
+    const { dst, uri } = await storedElsewhere(h);
+    const gone = path.join(src, 'x.png');
+    const inner = { entries: [{ src: gone, dst, bytes: 3 }], skipped: [], manifest: null };
+    const result: CallToolResult = { content: [{ type: 'resource_link', uri, name: 'x.png' }], structuredContent: { plot_path: gone }, _meta: { [ROUTED_META_KEY]: inner } };
+    expect(await call(result)).toEqual({ kind: 'pass', why: 'its files are already stored and linked' });
+  });
+
+  it('a stored file the result names but does not link gets one link, and no manifest of ours', async () => {
+    const { h, run, call } = await setup();
+    const { dst, uri } = await storedElsewhere(h);
+    const out = await call({ content: [{ type: 'text', text: 'done' }], structuredContent: { plot_path: dst, plot_paths: [dst] } });
+    expect(out.kind).toBe('routed');
+    if (out.kind !== 'routed') return;
+    expect(out.result.content).toEqual([{ type: 'text', text: 'done' }, { type: 'resource_link', uri, name: 'x.png', mimeType: 'image/png' }]);
+    expect(out.result._meta).toBeUndefined();
+    expect(await fs.readdir(run.subdirs.plots)).toEqual([]);
+    expect(await fs.readdir(run.subdirs.manifests)).toEqual([]);
+  });
+
+  it('never adds a link the result already carries', async () => {
+    const { src, call } = await setup();
+    const png = path.join(src, 'p.png');
+    await fs.writeFile(png, 'png');
+    const first = await call({ content: [], structuredContent: { plot_path: png } });
+    const link = first.kind === 'routed' ? first.result.content.find((b) => b.type === 'resource_link') : undefined;
+    expect(link).toBeDefined();
+    // The same result again, now already carrying that link (a server in front routed it): the
+    // file is stored, so nothing is filed or linked twice.
+    const again = await call({ content: [link!], structuredContent: { plot_path: png } });
+    const links = again.kind === 'routed' ? again.result.content.filter((b) => b.type === 'resource_link') : [link];
+    expect(new Set(links.map((l) => (l as { uri: string }).uri)).size).toBe(links.length);
   });
 });
 

@@ -65,7 +65,7 @@ describe('routeCandidates', () => {
   });
 
   it('writes no manifest when there was nothing to route', async () => {
-    expect(await route({ candidates: [] })).toEqual({ routed: [], skipped: [], manifest: null });
+    expect(await route({ candidates: [] })).toEqual({ routed: [], skipped: [], manifest: null, kept: [] });
     expect(await fs.readdir(run.subdirs.manifests)).toEqual([]);
   });
 
@@ -99,7 +99,7 @@ describe('routeCandidates', () => {
 
   it('treats the call inputs as inputs, unless named explicitly', async () => {
     const csv = await file('tips.csv', 'a,b');
-    expect(await route({ candidates: [pathC(csv, { label: 'data_path' })], inputs: [path.join(tmp, 'src/../src/tips.csv')] })).toEqual({ routed: [], skipped: [], manifest: null });
+    expect(await route({ candidates: [pathC(csv, { label: 'data_path' })], inputs: [path.join(tmp, 'src/../src/tips.csv')] })).toEqual({ routed: [], skipped: [], manifest: null, kept: [] });
     const link = path.join(tmp, 'src/link.csv');
     await fs.symlink(csv, link);
     expect((await route({ candidates: [pathC(link)], inputs: [csv] })).routed).toEqual([]);
@@ -218,5 +218,89 @@ describe('routeCandidates', () => {
     const noRun = await routeCandidates({ tool: 't', candidates: [pathC(await file('q.png'))], inputs: [], mode: 'copy', run: { ...run, key: ['..'] } }, { store, policy, clock });
     expect(noRun.routed).toEqual([]);
     expect(noRun.skipped[0]!.reason).toBe('not a workspace key: ["..","plots"]');
+  });
+});
+
+describe('routeCandidates with keep (a tool result through the proxy, README "Chaining")', () => {
+  const stored = async (runId: string, name: string, data = name) => {
+    const p = path.join(tmp, 'ws', 'tips', runId, 'plots', name);
+    await fs.mkdir(path.dirname(p), { recursive: true });
+    await fs.writeFile(p, data);
+    return p;
+  };
+  const keep = (inner: Record<string, string> = {}, otherRoots: 'copy' | 'link' = 'copy') => ({ inner: new Map(Object.entries(inner).map(([s, d]) => [s, { dst: d }])), otherRoots });
+  /** A run made only on demand, and whether it was. */
+  const lazy = () => {
+    const made = { yes: false };
+    return { made, run: async () => ((made.yes = true), run) };
+  };
+
+  it('links a file already in another run where it is: no copy, no manifest, no run made', async () => {
+    const other = await stored('20251017_000000', 'old.png');
+    const l = lazy();
+    const out = await route({ candidates: [pathC(other)], keep: keep(), run: l.run });
+    expect(out).toEqual({ routed: [], skipped: [], manifest: null, kept: [{ src: other, dst: other, mime: 'image/png' }] });
+    expect(l.made.yes).toBe(false);
+    expect(await fs.readdir(run.subdirs.plots)).toEqual([]);
+  });
+
+  it('without keep (route_artifacts asked for it), the same file is copied into the run', async () => {
+    const other = await stored('20251017_000000', 'old.png');
+    const out = await route({ candidates: [pathC(other)] });
+    expect(out.routed.map((e) => e.dst)).toEqual([path.join(run.subdirs.plots, 'old.png')]);
+  });
+
+  it('takes a file an inner server stored under our root from there, whatever became of its source', async () => {
+    const dst = await stored('20251017_000000', 'inner.png');
+    const gone = path.join(tmp, 'src', 'moved-away.png');
+    const out = await route({ candidates: [pathC(gone), pathC(dst)], keep: keep({ [gone]: dst }) });
+    expect(out).toMatchObject({ routed: [], skipped: [], manifest: null, kept: [{ src: gone, dst }] });
+  });
+
+  it('copies a file an inner server stored under another root from its stored copy, once', async () => {
+    const theirs = await file('other-root/tips/r/plots/inner.png', 'INNER');
+    const original = await file('out/inner.png', 'INNER');
+    const out = await route({ candidates: [pathC(original), pathC(theirs)], keep: keep({ [original]: theirs }) });
+    expect(out.routed).toEqual([expect.objectContaining({ src: theirs, dst: path.join(run.subdirs.plots, 'inner.png'), sha256: sha('INNER') })]);
+    expect(out.kept).toEqual([]);
+  });
+
+  it('with otherRoots: link, leaves it to the inner server (no copy, no link of ours)', async () => {
+    const theirs = await file('other-root/inner.png', 'INNER');
+    const original = await file('out/inner.png', 'INNER');
+    const l = lazy();
+    const out = await route({ candidates: [pathC(original)], keep: keep({ [original]: theirs }, 'link'), run: l.run });
+    expect(out).toEqual({ routed: [], skipped: [], manifest: null, kept: [] });
+    expect(l.made.yes).toBe(false);
+  });
+
+  it('an inner server\'s copy that is not readable here (another machine) is left to it', async () => {
+    const original = await file('out/inner.png', 'INNER');
+    const out = await route({ candidates: [pathC(original)], keep: keep({ [original]: '/nonexistent/elsewhere/inner.png' }) });
+    expect(out).toEqual({ routed: [], skipped: [], manifest: null, kept: [] });
+  });
+
+  it('a hostile claim gains nothing: the claimed copy is checked like any path', async () => {
+    const original = await file('out/inner.png', 'INNER');
+    const out = await route({ candidates: [pathC(original)], keep: keep({ [original]: '/etc/passwd' }) });
+    expect(out.routed).toEqual([]);
+    expect(out.kept).toEqual([]);
+    expect(out.skipped).toEqual([{ src: '/etc/passwd', reason: expect.stringMatching(/outside|denied/) }]);
+  });
+
+  it('a symlink inside the root that leads out of it is not "already stored": its target is routed as any source', async () => {
+    const outside = await file('a.png', 'A');
+    const link = path.join(tmp, 'ws', 'tips', '20251017_000000', 'plots', 'link.png');
+    await fs.mkdir(path.dirname(link), { recursive: true });
+    await fs.symlink(outside, link);
+    const out = await route({ candidates: [pathC(link)], keep: keep() });
+    expect(out.kept).toEqual([]);
+    expect(out.routed).toEqual([expect.objectContaining({ src: link, sha256: sha('A') })]);
+  });
+
+  it('a run that cannot be had fails the event with one reason, and files nothing', async () => {
+    const png = await file('p.png');
+    const out = await route({ candidates: [pathC(png)], keep: keep(), run: () => Promise.reject(new Error('no room')) });
+    expect(out).toEqual({ routed: [], skipped: [{ src: '(routing)', reason: 'routing failed: no room' }], manifest: null, kept: [] });
   });
 });
