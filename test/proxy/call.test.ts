@@ -72,6 +72,8 @@ function outcome(r: CallToolResult | { error: unknown }): unknown {
       .replace(/fixture_plot_\d+_[a-z0-9]+/g, 'fixture_plot_{n}')
       .replace(/image_\d{8}_\d{6}_\d{3}/g, 'image_{stamp}')
       .replace(/"ts":"[^"]+"/g, '"ts":"{ts}"')
+      // Process ids of any length (a fresh machine hands out 3-digit ones).
+      .replace(/fixture \d+ ready/g, 'fixture {pid} ready')
       .replace(/\b\d{4,}\b/g, '{n}'),
   );
 }
