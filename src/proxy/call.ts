@@ -75,6 +75,16 @@ export class CallPipeline {
   }
 }
 
+/**
+ * The answer to a call whose result comes later (a task's, README "Tasks"): routed as any
+ * allowlisted call's, into `run` (decided when the call was made), with no clock of its own.
+ */
+export function answerLater(pipeline: CallPipeline, target: CallTarget, args: Record<string, unknown> | undefined, caller: CallCaller, run: RunTarget | undefined, result: CallToolResult): Promise<CallToolResult | undefined> {
+  const call = pipeline.begin(target, args, caller, () => {}, run);
+  call.end();
+  return call.answer(result);
+}
+
 export class ForwardedCall {
   /** The dataset the call's arguments named, if they named one. */
   private readonly hinted?: string;
@@ -161,7 +171,7 @@ export class ForwardedCall {
    * The run to route into: the one the call named by handle, else by dataset (a named dataset that cannot be opened is a
    * routing failure, reported as such, never a silent fallback), else the session's current run.
    */
-  private async run(): Promise<RunTarget> {
+  async run(): Promise<RunTarget> {
     const { session } = this.caller;
     if (this.named) return this.named;
     if (this.hinted !== undefined) return (await session.ensure(this.hinted)).run;

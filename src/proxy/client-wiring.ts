@@ -2,6 +2,7 @@
 // notifications become DownstreamEvents (re-raised for the hosts by the proxy); its requests to
 // us (sampling, elicitation, roots) are forwarded to a host (./host-route.ts).
 import type { Client, ClientCapabilities, CreateMessageResult, ElicitResult, ListRootsResult, LoggingMessageNotification, ResourceUpdatedNotification } from '@modelcontextprotocol/client';
+import { z } from 'zod';
 import { askHost, type DownstreamExtra, type HostBoundRequest, type HostRoutes } from './host-route.js';
 
 export interface DownstreamEvents {
@@ -10,6 +11,10 @@ export interface DownstreamEvents {
   listChanged(server: string, what: 'resources' | 'prompts'): void;
   resourceUpdated(server: string, params: ResourceUpdatedNotification['params']): void;
   log(server: string, params: LoggingMessageNotification['params']): void;
+  /** A task of the server's changed status (`notifications/tasks/status`, 2025-11-25). */
+  taskStatus?(server: string, params: Record<string, unknown>): void;
+  /** The connection ended (exit, crash, network): its tasks are gone with it. */
+  lost?(server: string): void;
 }
 
 /**
@@ -62,6 +67,7 @@ export function wireClient(client: Client, w: Wiring, capabilities: ClientCapabi
   client.setNotificationHandler('notifications/prompts/list_changed', () => ev.listChanged(server, 'prompts'));
   client.setNotificationHandler('notifications/resources/updated', (n) => ev.resourceUpdated(server, n.params));
   client.setNotificationHandler('notifications/tools/list_changed', () => w.toolsChanged(client));
+  client.setNotificationHandler('notifications/tasks/status', { params: z.looseObject({ taskId: z.string() }) }, (p) => ev.taskStatus?.(server, p));
 
   // The SDK client checks each request against CLIENT_CAPABILITIES and each answer against the
   // method's result schema; both keep unknown fields, so what the host answers arrives unchanged.

@@ -93,6 +93,10 @@ export class Downstream {
   private declared: ClientCapabilities = {};
   /** The latest connection opened, for killNow. */
   private open_?: Conn;
+  /** Counts connections made: a task made on one is gone when it is (src/proxy/tasks.ts). */
+  generation = 0;
+  /** Why the last connection ended, with its stderr tail, for the tasks it took with it. */
+  lastLoss?: DownstreamFailure;
 
   constructor(private readonly o: DownstreamOptions) {
     this.name = o.name;
@@ -264,6 +268,7 @@ export class Downstream {
           return undefined;
         }
         this.state = { kind: 'ready', conn };
+        this.generation++;
         this.everUp = true;
         this.o.log.info(`server "${this.name}" ${restart ? 'restarted' : 'connected'} (${this.tools.length} tools)`);
         this.o.events.toolsChanged(this.name, restart ? 'restarted' : 'connected');
@@ -319,7 +324,9 @@ export class Downstream {
   private lost(conn: Conn, why: string): void {
     if (this.state.kind !== 'ready' || this.state.conn !== conn) return;
     void conn.client.close().catch(() => {});
+    this.lastLoss = goneFailure(this.name, why, 'a task', this.tail.text());
     this.fail(why, false);
+    this.o.events.lost?.(this.name);
   }
 
   private fail(reason: string, retryInBackground: boolean): void {

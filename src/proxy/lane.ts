@@ -115,6 +115,8 @@ export class Lane implements LaneCalls {
     // A routed call that names its run by handle has the handle checked before the tool runs;
     // the SDK path does that (and a pass-through call ignores the handle).
     if (t.target.routes && (meta?.[WORKSPACE_META_KEY] !== undefined || meta?.[DATASET_META_KEY] !== undefined)) return undefined;
+    // A task-augmented call makes a task the board must know (src/proxy/tasks.ts): the SDK path.
+    if (members.has('task')) return undefined;
     if (this.d.modern && (!laneEnvelope(meta) || members.has('inputResponses') || members.has('requestState'))) return undefined;
     const build = (laneId: string): Buffer => {
       const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.target.tool)}`)];

@@ -5,21 +5,22 @@
 // way the pipeline decides. Downstream events (list changes, logging) are re-raised for every
 // connected host. Resources, prompts and completions: ./forward-extras.ts. The servers' own
 // requests (sampling, elicitation, roots) go to a host: ./host-route.ts.
-import { CallToolResultSchema } from '@modelcontextprotocol/core';
+import { CallToolResultSchema, ResultSchema } from '@modelcontextprotocol/core';
 import { withInputRequired } from '@modelcontextprotocol/client';
-import { ProtocolErrorCode, type CallToolResult, type ClientCapabilities, type InputRequiredResult, type Tool } from '@modelcontextprotocol/server';
+import { ProtocolErrorCode, type CallToolResult, type ClientCapabilities, type InputRequiredResult, type LoggingMessageNotification, type ServerNotification, type Tool } from '@modelcontextprotocol/server';
 import type { AppServer, AppServerOptions } from '../server/app.js';
 import type { AppContext } from '../server/context.js';
 import { DownstreamFailure, protocolError } from '../server/errors.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
-import type { CallExtra, CallScope, HostEvent, HostListener, SourceEvent, ToolSource } from '../server/sources.js';
+import type { CallExtra, CallScope, CreatedTask, HostEvent, HostListener, SourceEvent, TaskRequest, ToolSource } from '../server/sources.js';
 import { systemTimers, type Timers } from '../time.js';
 import { DATASET_META_KEY, HandleError, WORKSPACE_META_KEY } from '../workspace/handle.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import type { RunTarget } from '../workspace/types.js';
 import { BridgeError, InputBridge, type Round } from './bridge.js';
 import { createAllowlist, type Allowlist } from './allowlist.js';
-import { CallPipeline, type CallTarget } from './call.js';
+import { CallPipeline, answerLater, type CallTarget } from './call.js';
+import { ProxiedTask, ProxiedTasks, serverTaskState } from './tasks.js';
 import { CHAIN_META_KEYS, chainMeta } from './chain.js';
 import { buildCatalog, type Catalog, type CatalogEntry } from './catalog.js';
 import { downstreamCapabilities } from './client-wiring.js';
@@ -53,6 +54,8 @@ export class McpProxy implements ToolSource, HostListener {
   private readonly pipeline: CallPipeline;
   /** Calls held while a 2026-07-28 host answers what their server asked. */
   private readonly bridge: InputBridge;
+  /** The servers' tasks that hosts know by our ids (./tasks.ts). */
+  private readonly tasks: ProxiedTasks;
   /** start() was called: the first ready host launches the servers. */
   private armed = false;
   private launched = false;
@@ -85,6 +88,8 @@ export class McpProxy implements ToolSource, HostListener {
             listChanged: (_s, what) => emit({ kind: what === 'resources' ? 'resources_changed' : 'prompts_changed' }),
             resourceUpdated: (_s, params) => emit({ kind: 'resource_updated', params }),
             log: (_s, params) => emit({ kind: 'log', params }),
+            taskStatus: (s, params) => this.tasks.status(s, params),
+            lost: (s) => this.tasks.lost(s),
           },
         }),
     );
@@ -92,6 +97,7 @@ export class McpProxy implements ToolSource, HostListener {
     this.allowlist = createAllowlist(settings.routingTools, Object.fromEntries(entries.map(([n, c]) => [n, c.routing?.tools])));
     this.extras = new ExtrasForwarder(this.downstreams, () => this.waitFirst(), (uri) => (ctx.workspaces.store.keyOf(uri)?.length ?? 0) > 0);
     this.bridge = new InputBridge({ timers: opts.timers });
+    this.tasks = new ProxiedTasks(ctx.tasks);
     this.pipeline = new CallPipeline({
       route: (req) => ctx.routing.route(req),
       mode: settings.mode,
@@ -148,6 +154,67 @@ export class McpProxy implements ToolSource, HostListener {
     });
   }
 
+  callToolAsTask(name: string, args: Record<string, unknown> | undefined, task: TaskRequest, scope: CallScope): Promise<CreatedTask> | undefined {
+    const entry = this.catalog.byName.get(name);
+    if (entry) return this.createTask(entry, args, task, scope);
+    if (!this.downstreams.some((d) => d.status === 'connecting' || d.status === 'idle')) return undefined;
+    return this.waitFirst().then(() => {
+      const later = this.catalog.byName.get(name);
+      if (!later) throw protocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      return this.createTask(later, args, task, scope);
+    });
+  }
+
+  /**
+   * A task-augmented call (2025-11-25): the server makes the task, the board gives it our id.
+   * The run its artifacts go to is decided now (README "Tasks"), as a call's would be.
+   */
+  private async createTask(entry: CatalogEntry<Tool>, args: Record<string, unknown> | undefined, task: TaskRequest, scope: CallScope): Promise<CreatedTask> {
+    const ds = this.byName.get(entry.server)!;
+    const support = entry.item.execution?.taskSupport;
+    if (support !== 'optional' && support !== 'required') throw protocolError(ProtocolErrorCode.MethodNotFound, `${entry.exposed} does not run as a task (its server says taskSupport: ${support ?? 'forbidden'})`);
+    if (ds.modern) throw protocolError(ProtocolErrorCode.MethodNotFound, `${entry.exposed} runs as a task only in MCP 2026-07-28's Tasks extension, which the proxy does not speak to servers yet; call it without \`task\``);
+    const { extra, session } = scope;
+    const target = this.targetOf(entry);
+    const { progressToken, ...meta } = stripEnvelope(extra._meta);
+    const named = (target.routes || ds.inner) && meta[WORKSPACE_META_KEY] !== undefined ? await adoptNamed(session, meta[WORKSPACE_META_KEY]) : undefined;
+    const caller = { session, progressToken, notify: (n: ServerNotification) => extra.sendNotification(n), log: (params: LoggingMessageNotification['params']) => scope.log(params) };
+    const call = this.pipeline.begin(target, args, caller, () => {}, named, chainDataset(meta[DATASET_META_KEY]));
+    let run: RunTarget | undefined;
+    try {
+      run = target.routes ? await call.run() : undefined;
+      if (ds.inner) {
+        for (const k of CHAIN_META_KEYS) delete meta[k];
+        Object.assign(meta, chainMeta(ds.inner, this.ctx.workspaces.store.identity, run, (await call.chain()).dataset));
+      }
+      const res = (await ds.request(
+        { method: 'tools/call', params: { name: target.tool, ...(args !== undefined && { arguments: args }), task, ...(Object.keys(meta).length && { _meta: meta }) } } as never,
+        ResultSchema,
+        { caller: extra, timeoutMs: ds.callTimeoutMs, onprogress: (p) => call.progress(p) },
+      )) as Record<string, unknown>;
+      const made = res.task as Record<string, unknown> | undefined;
+      const state = serverTaskState(made);
+      if (!made || typeof made.taskId !== 'string' || !state) {
+        // The server answered at once instead: a plain result, routed as usual.
+        const result = res as CallToolResult;
+        return { kind: 'result', result: (await call.answer(result)) ?? result };
+      }
+      const t = new ProxiedTask(ds, made.taskId, state, async (result, later) =>
+        (await answerLater(this.pipeline, target, args, { ...caller, notify: (n) => later.sendNotification(n) }, run, result)) ?? result,
+      );
+      // A 2026-07-28 host is gone once answered: it polls, and hears nothing from us later.
+      const id = this.ctx.tasks.add(scope.taskOwner ?? session, t, state, extra.modern ? undefined : extra.host);
+      this.tasks.add(t, id);
+      const { task: _t, content: _c, ...rest } = res;
+      return { kind: 'task', id, ...(rest._meta !== undefined && { _meta: rest._meta as Record<string, unknown> }) };
+    } catch (e) {
+      if (e instanceof DownstreamFailure) return { kind: 'result', result: await call.failed(e) };
+      throw await call.error(e);
+    } finally {
+      call.end();
+    }
+  }
+
   /** A host became ready or changed its roots: each server decides what that means for it. */
   onHost(e: HostEvent): void {
     if (e.kind === 'ready' && this.armed) this.launch(e.host.capabilities() ?? {});
@@ -164,8 +231,9 @@ export class McpProxy implements ToolSource, HostListener {
       target: (name) => {
         const entry = this.catalog.byName.get(name);
         const ds = entry && this.byName.get(entry.server)!;
-        // A call to an inner artifact-workspace carries where its files go: the SDK path writes that.
-        const link = ds && !ds.inner ? ds.lane() : undefined;
+        // A call to an inner artifact-workspace carries where its files go, and a tool that runs
+        // only as a task becomes one (or is refused) here: the SDK path does both.
+        const link = ds && !ds.inner && entry.item.execution?.taskSupport !== 'required' ? ds.lane() : undefined;
         return entry && link ? { link, target: this.targetOf(entry) } : undefined;
       },
       pipeline: this.pipeline,

@@ -15,6 +15,9 @@ import type { AppContext } from './context.js';
 import { toolError, protocolError } from './errors.js';
 import { OWN_TOOLS, type CallInfo, type OwnTool } from './own-tools.js';
 import { pageAcross } from './paging.js';
+import { LocalTask, RELATED_TASK_META_KEY, type Task } from './tasks.js';
+import { unrefd } from '../time.js';
+import type { CreatedTask, TaskRequest } from './sources.js';
 import type { CallExtra, CallScope, CompletionSource, EventSource, HostEvent, HostLink, HostListener, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
 
 export type { CallExtra, CallScope, CompletionSource, HostLink, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
@@ -59,6 +62,11 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   // Each carries the root's identity: a proxy in front of this one recognises it by that.
   const ownDefinitions = OWN_TOOLS.map((t) => ({ ...t.definition, _meta: { ...t.definition._meta, [ROOT_META_KEY]: ctx.workspaces.store.identity } }));
   const capabilities: ServerCapabilities = { tools: { listChanged: true }, logging: {} };
+  // Tasks (2025-11-25): tools/call may be task-augmented (our route_artifacts, and downstream
+  // tools whose servers run them as tasks); tasks are listed and cancelled here.
+  // At 2026-07-28 tasks are the Tasks extension, offered to hosts that declare it on a request.
+  if (!opts.stateless) (capabilities as Record<string, unknown>).tasks = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
+  else (capabilities as Record<string, unknown>).extensions = { [TASKS_EXTENSION]: {} };
   if (resources.length) capabilities.resources = { listChanged: true, subscribe: resources.some((r) => r.subscribeResource) };
   if (prompts.length) capabilities.prompts = { listChanged: true };
   if (completions.length) capabilities.completions = {};
@@ -100,14 +108,105 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
     const { name, arguments: args } = req.params;
     const extra = x(c);
     const tool = own.get(name);
-    if (tool) return callOwn(tool, args, session, ctx, progressTo(extra, ctx.timers));
     const scope: CallScope = { extra, session, log: (params) => server.sendLoggingMessage(params, c.sessionId) };
+    const task = (req.params as { task?: unknown }).task;
+    if (task !== undefined && !opts.stateless) return createTask(name, args, taskRequest(task), scope);
+    if (opts.stateless) {
+      const modern = await modernTask(name, args, scope, !!envelopeCapabilities(c)?.extensions?.[TASKS_EXTENSION]);
+      if (modern) return modern;
+    }
+    if (tool) return callOwn(tool, args, session, ctx, progressTo(extra, ctx.timers));
     for (const s of sources) {
       const res = s.callTool(name, args, scope);
       if (res) return res;
     }
     throw protocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
   });
+
+  /** A task-augmented tools/call: a task on the board, as the CreateTaskResult the host gets. */
+  const createTask = async (name: string, args: Record<string, unknown> | undefined, task: TaskRequest, scope: CallScope): Promise<CallToolResult> => {
+    const tool = own.get(name);
+    let made: CreatedTask | undefined;
+    if (tool) {
+      if (tool.definition.execution?.taskSupport !== 'optional' && tool.definition.execution?.taskSupport !== 'required') throw protocolError(ProtocolErrorCode.MethodNotFound, `${name} does not run as a task (taskSupport: forbidden)`);
+      // Arguments are checked now: a bad call is refused, not made into a task that fails.
+      if (!tool.input.safeParse(args ?? {}).success) return callOwn(tool, args, session, ctx);
+      const local = new LocalTask((_signal, progress) => callOwn(tool, args, session, ctx, (p) => progress(p.message)), task.ttl ?? null);
+      const id = ctx.tasks.add(session, local, await local.state(), host);
+      local.onChange = (st) => ctx.tasks.changed(id, st);
+      made = { kind: 'task', id };
+    } else {
+      for (const s of sources) {
+        const res = s.callToolAsTask?.(name, args, task, scope);
+        if (res) {
+          made = await res;
+          break;
+        }
+      }
+    }
+    if (!made) throw protocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    if (made.kind === 'result') return made.result;
+    const t = await ctx.tasks.get(session, made.id, scope.extra);
+    // `content` only because the SDK's tools/call result check asks for it beside `task`.
+    return { content: [], task: t, ...(made._meta && { _meta: made._meta }) } as CallToolResult;
+  };
+
+  /**
+   * At 2026-07-28 the server decides per request whether a call becomes a task, and only for a
+   * host whose request declares the Tasks extension: a tool its 2025 server runs only as a task
+   * (taskSupport "required"), and our route_artifacts when it is still copying after a second.
+   * Undefined: an ordinary call.
+   */
+  const modernTask = async (name: string, args: Record<string, unknown> | undefined, scope: CallScope, declared: boolean): Promise<CallToolResult | undefined> => {
+    const tool = own.get(name);
+    if (tool) {
+      if (!declared || tool.definition.execution?.taskSupport !== 'optional' || !tool.input.safeParse(args ?? {}).success) return undefined;
+      const local = new LocalTask((_signal, progress) => callOwn(tool, args, session, ctx, (p) => progress(p.message)), null);
+      const quick = await Promise.race([local.result().then((r) => ({ r })), new Promise<undefined>((r) => unrefd(ctx.timers.setTimeout(() => r(undefined), OWN_TASK_GRACE_MS)))]);
+      if (quick) return quick.r;
+      const id = ctx.tasks.add(MODERN_OWNER, local, await local.state());
+      local.onChange = (st) => ctx.tasks.changed(id, st);
+      return modernCreated(await ctx.tasks.get(MODERN_OWNER, id, scope.extra));
+    }
+    const required = (await Promise.all(sources.map((s) => s.listTools()))).flat().find((t) => t.name === name)?.execution?.taskSupport === 'required';
+    if (!required) return undefined;
+    if (!declared) throw protocolError(-32021, `${name} runs only as a task: declare the ${TASKS_EXTENSION} extension in the request's client capabilities`, { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } });
+    for (const s of sources) {
+      const res = s.callToolAsTask?.(name, args, {}, { ...scope, taskOwner: MODERN_OWNER });
+      if (!res) continue;
+      const made = await res;
+      if (made.kind === 'result') return made.result;
+      return modernCreated(await ctx.tasks.get(MODERN_OWNER, made.id, scope.extra));
+    }
+    return undefined;
+  };
+
+  if (opts.stateless) {
+    const taskId = { params: z.looseObject({ taskId: z.string() }) };
+    server.setRequestHandler('tasks/get', taskId, async (p, c) => {
+      const extra = x(c);
+      const t = await ctx.tasks.get(MODERN_OWNER, p.taskId, extra);
+      return { ...(await detailed(t, () => ctx.tasks.result(MODERN_OWNER, p.taskId, extra))) };
+    });
+    server.setRequestHandler('tasks/cancel', taskId, async (p, c) => {
+      await ctx.tasks.cancel(MODERN_OWNER, p.taskId, x(c));
+      return {};
+    });
+    // Input a task asks for arrives with its result at 2025-11-25 servers: nothing is outstanding
+    // here, so responses to keys we never issued are ignored, as the extension says.
+    server.setRequestHandler('tasks/update', taskId, async (p, c) => {
+      await ctx.tasks.get(MODERN_OWNER, p.taskId, x(c));
+      return {};
+    });
+  }
+
+  if (!opts.stateless) {
+    const taskId = { params: z.looseObject({ taskId: z.string() }) };
+    server.setRequestHandler('tasks/get', taskId, async (p, c) => ({ ...(await ctx.tasks.get(session, p.taskId, x(c))) }));
+    server.setRequestHandler('tasks/result', taskId, async (p, c) => ctx.tasks.result(session, p.taskId, x(c)));
+    server.setRequestHandler('tasks/cancel', taskId, async (p, c) => ({ ...(await ctx.tasks.cancel(session, p.taskId, x(c))) }));
+    server.setRequestHandler('tasks/list', { params: z.looseObject({ cursor: z.string().optional() }).optional() }, async (p, c) => ctx.tasks.list(session, p?.cursor, x(c)));
+  }
 
   if (resources.length) {
     server.setRequestHandler('resources/list', async (req, ctx) =>
@@ -235,6 +334,7 @@ function linkHost(
     capabilities: capabilities ?? (() => server.getClientCapabilities()),
     isOpen: () => open,
     request: (req, opts) => server.request(req, ResultSchema, opts),
+    notify: (n) => server.notification(n),
   };
   const tell = (e: HostEvent) => listeners.forEach((l) => l.onHost(e));
   server.setNotificationHandler('notifications/roots/list_changed', () => tell({ kind: 'roots_changed', host }));
@@ -281,6 +381,47 @@ async function callOwn(tool: OwnTool, args: unknown, session: WorkspaceSession, 
   } catch (e) {
     return toolError(tool.name, e, ctx.log);
   }
+}
+
+/** The 2026-07-28 Tasks extension's name (SEP-2663). */
+export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+/** How long route_artifacts runs as an ordinary call for a 2026-07-28 host before it becomes a task. */
+export const OWN_TASK_GRACE_MS = 1000;
+/**
+ * Who owns the tasks of 2026-07-28 hosts: nobody in particular (there are no sessions); a task is
+ * reached by its id alone, a random UUID, as a handle is by its name.
+ */
+const MODERN_OWNER = {};
+
+/** A task as the 2026-07-28 Tasks extension's CreateTaskResult. */
+function modernCreated(t: Task): CallToolResult {
+  return { resultType: 'task', ...modernTask_(t) } as unknown as CallToolResult;
+}
+
+function modernTask_(t: Task): Record<string, unknown> {
+  const { ttl, pollInterval, ...rest } = t;
+  return { ...rest, ttlMs: ttl, ...(pollInterval !== undefined && { pollIntervalMs: pollInterval }) };
+}
+
+/** A task as tasks/get answers at 2026-07-28: its result inline once completed, its error once failed. */
+async function detailed(t: Task, result: () => Promise<CallToolResult>): Promise<Record<string, unknown>> {
+  const base = modernTask_(t);
+  if (t.status === 'completed') {
+    const { _meta, ...res } = await result();
+    const { [RELATED_TASK_META_KEY]: _r, ...meta } = (_meta ?? {}) as Record<string, unknown>;
+    return { ...base, result: { ...res, ...(Object.keys(meta).length && { _meta: meta }) } };
+  }
+  if (t.status === 'failed') return { ...base, error: { code: ProtocolErrorCode.InternalError, message: t.statusMessage ?? 'the task failed' } };
+  return base;
+}
+
+/** A task-augmented call's `task`: an object with an optional non-negative ttl, else the caller's error. */
+function taskRequest(v: unknown): TaskRequest {
+  const ttl = v && typeof v === 'object' ? (v as { ttl?: unknown }).ttl : undefined;
+  if (!v || typeof v !== 'object' || Array.isArray(v) || (ttl !== undefined && ttl !== null && !(typeof ttl === 'number' && Number.isFinite(ttl) && ttl >= 0))) {
+    throw protocolError(ProtocolErrorCode.InvalidParams, '`task` is an object {ttl?: ms}');
+  }
+  return typeof ttl === 'number' ? { ttl } : {};
 }
 
 function formatZod(err: z.ZodError): string {

@@ -8,6 +8,7 @@ import { broadRootReason, createSourcePolicy } from '../routing/policy.js';
 import { routeCandidates, type RouteRequest, type RouteOutcome } from '../routing/router.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../time.js';
 import { Workspaces } from '../workspace/layout.js';
+import { TaskBoard } from './tasks.js';
 import type { RunTarget } from '../workspace/types.js';
 import { chooseRoots, type RootChoice } from '../storage/local-roots.js';
 
@@ -31,6 +32,8 @@ export interface AppContext {
   log: Logger;
   clock: Clock;
   timers: Timers;
+  /** Every task this process runs or forwards, across sessions (./tasks.ts). */
+  tasks: TaskBoard;
 }
 
 export async function createContext(
@@ -61,6 +64,7 @@ export async function createContext(
     log,
     clock,
     timers,
+    tasks: new TaskBoard(timers),
     routing: routingService((req) => routeCandidates(req, { store, policy, clock, log }), log),
   };
 }

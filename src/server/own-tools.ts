@@ -165,6 +165,8 @@ export const OWN_TOOLS: OwnTool[] = [
       description:
         'File the artifacts of a tool result (model_path, report_path, plot_paths, artifacts[{path,type,label}], file:// links, images…) or explicit paths into the current workspace (or the run a `workspace` handle names), copying by default, and record them in a manifest. Reports what was routed and what was skipped, with reasons.',
       annotations: { title: 'Route artifacts', readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      // A 10 GiB copy can run in the background as a task, its progress as the status message.
+      execution: { taskSupport: 'optional' },
     },
     routeArtifacts,
   ),

@@ -75,6 +75,8 @@ export interface HostLink {
   isOpen(): boolean;
   /** A request to the host that belongs to none of its calls (a call's own goes through its `extra.sendRequest`). */
   request(req: ServerRequest, opts: HostRequestOptions): Promise<Result>;
+  /** A notification that belongs to none of its calls (a task's status). */
+  notify?(n: ServerNotification): Promise<void>;
 }
 
 export interface HostRequestOptions {
@@ -100,6 +102,8 @@ export interface CallScope {
   session: WorkspaceSession;
   /** A logging message to this caller, honouring the level it set. */
   log(params: LoggingMessageNotification['params']): Promise<void>;
+  /** Who owns a task this call makes (src/server/tasks.ts): the session, unless set. */
+  taskOwner?: object;
 }
 
 export interface ToolSource extends Partial<EventSource> {
@@ -107,7 +111,22 @@ export interface ToolSource extends Partial<EventSource> {
   listTools(): Tool[] | Promise<Tool[]>;
   /** Handles a call if the name is one of its tools; undefined otherwise. */
   callTool(name: string, args: Record<string, unknown> | undefined, scope: CallScope): Promise<CallToolResult | InputRequiredResult> | undefined;
+  /**
+   * Handles a task-augmented call (MCP 2025-11-25 `params.task`) if the name is one of its tools:
+   * the id of the task it put on the board (src/server/tasks.ts), or a plain result when the
+   * server answered without making one. Undefined when the name is not its.
+   */
+  callToolAsTask?(name: string, args: Record<string, unknown> | undefined, task: TaskRequest, scope: CallScope): Promise<CreatedTask> | undefined;
 }
+
+/** What a task-augmented call asked for. */
+export interface TaskRequest {
+  /** ms the requestor would like the task kept. */
+  ttl?: number;
+}
+
+/** A task made for a call, or the plain result its server gave instead. */
+export type CreatedTask = { kind: 'task'; id: string; _meta?: Record<string, unknown> } | { kind: 'result'; result: CallToolResult };
 
 export interface ResourceSource extends Partial<EventSource> {
   /** One page; `cursor` is the source's own (the server composes cursors across sources). */
