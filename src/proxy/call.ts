@@ -70,8 +70,8 @@ export class CallPipeline {
    * out. `named` is the run the call named by handle; `dataset`, the dataset a proxy in front named
    * in `_meta` (README "Chaining"), a hint when the arguments name none.
    */
-  begin(target: CallTarget, args: Record<string, unknown> | undefined, caller: CallCaller, onTimeout: () => void, named?: RunTarget, dataset?: string): ForwardedCall {
-    return new ForwardedCall(target, args, caller, this.d, this.timers, onTimeout, named, dataset);
+  begin(target: CallTarget, args: Record<string, unknown> | undefined, caller: CallCaller, onTimeout: () => void, named?: RunTarget, dataset?: string, opts: { hint?: boolean } = {}): ForwardedCall {
+    return new ForwardedCall(target, args, caller, this.d, this.timers, onTimeout, named, dataset, opts.hint ?? true);
   }
 }
 
@@ -80,7 +80,8 @@ export class CallPipeline {
  * allowlisted call's, into `run` (decided when the call was made), with no clock of its own.
  */
 export function answerLater(pipeline: CallPipeline, target: CallTarget, args: Record<string, unknown> | undefined, caller: CallCaller, run: RunTarget | undefined, result: CallToolResult): Promise<CallToolResult | undefined> {
-  const call = pipeline.begin(target, args, caller, () => {}, run);
+  // The arguments' dataset hint was acted on when the call was made, not again now.
+  const call = pipeline.begin(target, args, caller, () => {}, run, undefined, { hint: false });
   call.end();
   return call.answer(result);
 }
@@ -101,8 +102,10 @@ export class ForwardedCall {
     /** The run the call named by handle (`_meta["artifact-workspace/workspace"]`), already adopted by the session; it wins over a dataset hint. */
     private readonly named?: RunTarget,
     dataset?: string,
+    /** False: the arguments' dataset was acted on already (a task's, when it was made). */
+    hinting = true,
   ) {
-    const hint = named ? undefined : (datasetHint(args, d.datasetArgs) ?? dataset);
+    const hint = named || !hinting ? undefined : (datasetHint(args, d.datasetArgs) ?? dataset);
     this.hinted = hint === undefined ? undefined : caller.session.select(hint);
     this.arm();
   }

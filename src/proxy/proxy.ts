@@ -182,10 +182,13 @@ export class McpProxy implements ToolSource, HostListener {
     const call = this.pipeline.begin(target, args, caller, () => {}, named, chainDataset(meta[DATASET_META_KEY]));
     let run: RunTarget | undefined;
     try {
-      run = target.routes ? await call.run() : undefined;
+      // The run is decided now, as the task's files go where it was made (README "Tasks"); an
+      // inner artifact-workspace hears of it as any call's.
+      const chain = await call.chain();
+      run = target.routes ? chain.run : undefined;
       if (ds.inner) {
         for (const k of CHAIN_META_KEYS) delete meta[k];
-        Object.assign(meta, chainMeta(ds.inner, this.ctx.workspaces.store.identity, run, (await call.chain()).dataset));
+        Object.assign(meta, chainMeta(ds.inner, this.ctx.workspaces.store.identity, chain.run, chain.dataset));
       }
       const res = (await ds.request(
         { method: 'tools/call', params: { name: target.tool, ...(args !== undefined && { arguments: args }), task, ...(Object.keys(meta).length && { _meta: meta }) } } as never,

@@ -36,6 +36,8 @@ export function serverTaskState(v: unknown, fallback?: TaskState): TaskState | u
 export class ProxiedTask implements TaskBackend {
   /** Our id, once the board gave one. */
   id?: string;
+  /** Told when the board forgets the task. */
+  onForget?: () => void;
   private last: TaskState;
   private final?: Promise<CallToolResult>;
 
@@ -49,6 +51,11 @@ export class ProxiedTask implements TaskBackend {
     private readonly generation = ds.generation,
   ) {
     this.last = initial;
+  }
+
+  forget(): void {
+    this.onForget?.();
+    this.final = undefined;
   }
 
   /** The connection the task was made on has ended: why, else undefined. */
@@ -138,6 +145,10 @@ export class ProxiedTasks {
     let m = this.byServer.get(t.ds.name);
     if (!m) this.byServer.set(t.ds.name, (m = new Map()));
     m.set(t.taskId, t);
+    const byId = m;
+    t.onForget = () => {
+      if (byId.get(t.taskId) === t) byId.delete(t.taskId);
+    };
   }
 
   /** A server's `notifications/tasks/status`: the host hears it under our id. */

@@ -35,6 +35,8 @@ export interface RouteRequest {
   baseDir?: string;
   /** Told how a long copy goes: bytes stored so far in this event, and what is being copied. */
   onProgress?: (p: { done: number; message: string }) => void;
+  /** Aborted: the files not yet begun are skipped (`cancelled`); the one being copied finishes. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -140,6 +142,8 @@ class RoutingEvent {
     if (this.seen.has(abs) || (real !== undefined && this.seen.has(real))) return { kind: 'ignored', why: 'named twice' };
     if (keep && real !== undefined && isWithin(real, this.deps.store.root)) {
       this.seen.add(real).add(abs).add(named);
+      // The root's own bookkeeping (the index, `latest`, temps) is nobody's artifact.
+      if (!inRun(this.deps.store.keyOf(real))) return skip(named, 'inside the workspaces root but in no run: not an artifact');
       const st = await fs.stat(real).catch(() => undefined);
       if (!st || (!st.isFile() && !st.isDirectory())) return { kind: 'ignored', why: 'not a file or folder' };
       return { kind: 'kept', file: { src: named, dst: real, mime: st.isDirectory() ? 'inode/directory' : mime.lookup(real) || 'application/octet-stream' } };
@@ -165,7 +169,8 @@ class RoutingEvent {
     const admit = (p: string) => policyReason(p, policy);
     // Something already in the workspaces (another run's artifact) is copied, never moved: a move
     // would empty that run.
-    const mode = this.req.mode === 'move' && isWithin(chk.real, store.root) ? 'copy' : this.req.mode;
+    // Nor is a copy another server stored (an inner artifact-workspace's run, under its root).
+    const mode = this.req.mode === 'move' && (stored || isWithin(chk.real, store.root)) ? 'copy' : this.req.mode;
     if (mode !== this.req.mode) this.deps.log.warn(`${abs} is inside the workspaces root: copied, not moved (a move would empty the run it belongs to)`);
     let res: PutResult & { files?: number };
     if (chk.kind === 'file') {
@@ -229,6 +234,9 @@ class RoutingEvent {
   }
 }
 
+/** A key inside a run ({dataset}/{run}/…), none of it ours (hidden names: the index, temps). */
+const inRun = (key: Key | undefined): boolean => key !== undefined && key.length >= 3 && key.every((s) => !s.startsWith('.'));
+
 /** Skips logged one per line; the manifest has them all. */
 const MAX_LOGGED = 20;
 
@@ -255,7 +263,7 @@ export async function routeCandidates(req: RouteRequest, deps: RouteDeps): Promi
     for (const c of req.candidates) {
       let dec: Decision;
       try {
-        dec = await event.route(c);
+        dec = req.signal?.aborted ? skip(srcOf(c), 'cancelled before it was copied') : await event.route(c);
       } catch (e) {
         if (e instanceof RunUnavailable) {
           d.log.error(`${req.tool}: ${e.message}`);

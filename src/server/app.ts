@@ -15,7 +15,7 @@ import type { AppContext } from './context.js';
 import { toolError, protocolError } from './errors.js';
 import { OWN_TOOLS, type CallInfo, type OwnTool } from './own-tools.js';
 import { pageAcross } from './paging.js';
-import { LocalTask, RELATED_TASK_META_KEY, type Task } from './tasks.js';
+import { LocalTask, RELATED_TASK_META_KEY, TERMINAL, type Task } from './tasks.js';
 import { unrefd } from '../time.js';
 import type { CreatedTask, TaskRequest } from './sources.js';
 import type { CallExtra, CallScope, CompletionSource, EventSource, HostEvent, HostLink, HostListener, PromptSource, ResourceSource, SourceEvent, ToolSource } from './sources.js';
@@ -131,7 +131,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
       if (tool.definition.execution?.taskSupport !== 'optional' && tool.definition.execution?.taskSupport !== 'required') throw protocolError(ProtocolErrorCode.MethodNotFound, `${name} does not run as a task (taskSupport: forbidden)`);
       // Arguments are checked now: a bad call is refused, not made into a task that fails.
       if (!tool.input.safeParse(args ?? {}).success) return callOwn(tool, args, session, ctx);
-      const local = new LocalTask((_signal, progress) => callOwn(tool, args, session, ctx, (p) => progress(p.message)), task.ttl ?? null);
+      const local = new LocalTask((signal, progress) => callOwn(tool, args, session, ctx, (p) => progress(p.message), signal), task.ttl ?? null);
       const id = ctx.tasks.add(session, local, await local.state(), host);
       local.onChange = (st) => ctx.tasks.changed(id, st);
       made = { kind: 'task', id };
@@ -146,7 +146,8 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
     }
     if (!made) throw protocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
     if (made.kind === 'result') return made.result;
-    const t = await ctx.tasks.get(session, made.id, scope.extra);
+    // The state the task was made with: no poll, so a failing first poll cannot orphan it.
+    const t = ctx.tasks.peek(session, made.id);
     // `content` only because the SDK's tools/call result check asks for it beside `task`.
     return { content: [], task: t, ...(made._meta && { _meta: made._meta }) } as CallToolResult;
   };
@@ -161,12 +162,12 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
     const tool = own.get(name);
     if (tool) {
       if (!declared || tool.definition.execution?.taskSupport !== 'optional' || !tool.input.safeParse(args ?? {}).success) return undefined;
-      const local = new LocalTask((_signal, progress) => callOwn(tool, args, session, ctx, (p) => progress(p.message)), null);
+      const local = new LocalTask((signal, progress) => callOwn(tool, args, session, ctx, (p) => progress(p.message), signal), null);
       const quick = await Promise.race([local.result().then((r) => ({ r })), new Promise<undefined>((r) => unrefd(ctx.timers.setTimeout(() => r(undefined), OWN_TASK_GRACE_MS)))]);
       if (quick) return quick.r;
       const id = ctx.tasks.add(MODERN_OWNER, local, await local.state());
       local.onChange = (st) => ctx.tasks.changed(id, st);
-      return modernCreated(await ctx.tasks.get(MODERN_OWNER, id, scope.extra));
+      return modernCreated(ctx.tasks.peek(MODERN_OWNER, id));
     }
     const required = (await Promise.all(sources.map((s) => s.listTools()))).flat().find((t) => t.name === name)?.execution?.taskSupport === 'required';
     if (!required) return undefined;
@@ -176,7 +177,7 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
       if (!res) continue;
       const made = await res;
       if (made.kind === 'result') return made.result;
-      return modernCreated(await ctx.tasks.get(MODERN_OWNER, made.id, scope.extra));
+      return modernCreated(ctx.tasks.peek(MODERN_OWNER, made.id));
     }
     return undefined;
   };
@@ -188,8 +189,11 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
       const t = await ctx.tasks.get(MODERN_OWNER, p.taskId, extra);
       return { ...(await detailed(t, () => ctx.tasks.result(MODERN_OWNER, p.taskId, extra))) };
     });
+    // Acknowledged whatever the task's state (the extension: cancellation is a request, not a promise).
     server.setRequestHandler('tasks/cancel', taskId, async (p, c) => {
-      await ctx.tasks.cancel(MODERN_OWNER, p.taskId, x(c));
+      const extra = x(c);
+      const t = await ctx.tasks.get(MODERN_OWNER, p.taskId, extra);
+      if (!TERMINAL.has(t.status)) await ctx.tasks.cancel(MODERN_OWNER, p.taskId, extra);
       return {};
     });
     // Input a task asks for arrives with its result at 2025-11-25 servers: nothing is outstanding
@@ -201,6 +205,8 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
   }
 
   if (!opts.stateless) {
+    // A session's tasks can be reached only by it: when it ends, they are let go.
+    also(server, 'onclose', () => ctx.tasks.forgetOwner(session));
     const taskId = { params: z.looseObject({ taskId: z.string() }) };
     server.setRequestHandler('tasks/get', taskId, async (p, c) => ({ ...(await ctx.tasks.get(session, p.taskId, x(c))) }));
     server.setRequestHandler('tasks/result', taskId, async (p, c) => ctx.tasks.result(session, p.taskId, x(c)));
@@ -372,11 +378,11 @@ function progressTo(extra: CallExtra, timers: Pick<Timers, 'now'>): CallInfo['pr
   };
 }
 
-async function callOwn(tool: OwnTool, args: unknown, session: WorkspaceSession, ctx: AppContext, progress?: CallInfo['progress']): Promise<CallToolResult> {
+async function callOwn(tool: OwnTool, args: unknown, session: WorkspaceSession, ctx: AppContext, progress?: CallInfo['progress'], signal?: AbortSignal): Promise<CallToolResult> {
   const parsed = tool.input.safeParse(args ?? {});
   if (!parsed.success) throw protocolError(ProtocolErrorCode.InvalidParams, `${tool.name}: ${formatZod(parsed.error)}`);
   try {
-    const out = (await tool.run(parsed.data, session, ctx, { progress })) as Record<string, unknown>;
+    const out = (await tool.run(parsed.data, session, ctx, { progress, signal })) as Record<string, unknown>;
     return { content: [{ type: 'text', text: JSON.stringify(out, null, 2) }], structuredContent: out };
   } catch (e) {
     return toolError(tool.name, e, ctx.log);

@@ -36,6 +36,8 @@ export interface OwnTool {
 export interface CallInfo {
   /** Reports progress to the caller, when it asked for it (a progress token). */
   progress?: (p: { done: number; message: string }) => void;
+  /** Aborted when the call is to stop (a cancelled task): work stops between files. */
+  signal?: AbortSignal;
 }
 
 export { ToolFailure } from './errors.js';
@@ -113,6 +115,7 @@ async function routeArtifacts(args: z.infer<typeof RouteInput>, session: Workspa
     run,
     gpu: detection?.gpu,
     onProgress: call?.progress,
+    signal: call?.signal,
   });
   return { dataset: run.dataset, run_id: run.runId, workspace: handleOf(run), routed: out.routed, skipped: out.skipped, manifest: out.manifest };
 }

@@ -33,6 +33,8 @@ export interface TaskBackend {
   result(extra: CallExtra): Promise<CallToolResult>;
   /** Asks it to stop; its state after. */
   cancel(extra: CallExtra): Promise<TaskState>;
+  /** The board forgot it (expired, or its session ended): let go of what it holds. */
+  forget?(): void;
 }
 
 export const TERMINAL: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'cancelled']);
@@ -40,6 +42,15 @@ export const RELATED_TASK_META_KEY = 'io.modelcontextprotocol/related-task';
 
 /** What the board keeps after a task ends, when its owner set no ttl: an hour. */
 const DEFAULT_KEEP_MS = 60 * 60_000;
+/**
+ * The longest the board keeps any task, ended or not, whatever its ttl: a week (which is also
+ * below the 2^31-1 ms beyond which a timer fires at once).
+ */
+const MAX_KEEP_MS = 7 * 24 * 60 * 60_000;
+/** Tasks one session may have on the board at once. */
+export const MAX_TASKS_PER_OWNER = 1000;
+/** Status notifications that only change the message: at most one a second per task. */
+const MESSAGE_EVERY_MS = 1000;
 /** tasks/list page size. */
 export const TASK_PAGE = 100;
 
@@ -54,6 +65,8 @@ interface Entry {
   seq: number;
   /** When it was added, on the board's clock. */
   born: number;
+  /** When the host last heard of it. */
+  told?: number;
   expiry?: TimerHandle;
 }
 
@@ -65,6 +78,9 @@ export class TaskBoard {
 
   /** A new task: its id, made here. `host` hears its status changes. */
   add(owner: object, backend: TaskBackend, initial: TaskState, host?: HostLink): string {
+    let mine = 0;
+    for (const e of this.entries.values()) if (e.owner === owner) mine++;
+    if (mine >= MAX_TASKS_PER_OWNER) throw protocolError(ProtocolErrorCode.InvalidParams, `this session has ${MAX_TASKS_PER_OWNER} tasks already: let some end or expire first`);
     const id = randomUUID();
     const e: Entry = { id, owner, backend, host, last: initial, seq: this.seq++, born: this.timers.now() };
     this.entries.set(id, e);
@@ -76,6 +92,17 @@ export class TaskBoard {
   async get(owner: object, id: unknown, extra: CallExtra): Promise<Task> {
     const e = this.entry(owner, id);
     return this.task(e, await this.fresh(e, extra));
+  }
+
+  /** The task as last known, without asking its backend (right after it was made). */
+  peek(owner: object, id: unknown): Task {
+    const e = this.entry(owner, id);
+    return this.task(e, e.last);
+  }
+
+  /** A session ended: its tasks can no longer be reached, so they are let go. */
+  forgetOwner(owner: object): void {
+    for (const e of [...this.entries.values()]) if (e.owner === owner) this.forget(e);
   }
 
   /** Its result, with the related-task `_meta` naming our id (never a server's). */
@@ -139,19 +166,33 @@ export class TaskBoard {
     // Terminal is final: a late "working" from a server does not revive a task.
     if (TERMINAL.has(was.status)) return;
     e.last = state;
-    if (state.status !== was.status || state.statusMessage !== was.statusMessage) {
-      void e.host?.notify?.({ method: 'notifications/tasks/status', params: this.task(e, state) } as never).catch(() => {});
+    const now = this.timers.now();
+    // A new status is told at once; a new message alone (a copy's progress, a chatty server) at
+    // most once a second.
+    const tell = state.status !== was.status || (state.statusMessage !== was.statusMessage && (e.told === undefined || now - e.told >= MESSAGE_EVERY_MS));
+    if (tell && e.host?.notify) {
+      e.told = now;
+      void e.host.notify({ method: 'notifications/tasks/status', params: this.task(e, state) } as never).catch(() => {});
     }
     if (TERMINAL.has(state.status)) this.expireAfter(e);
   }
 
-  /** Forgotten `ttl` after it was made (as its owner said), or an hour after it ended. */
+  private forget(e: Entry): void {
+    this.timers.clearTimeout(e.expiry);
+    if (this.entries.get(e.id) === e) this.entries.delete(e.id);
+    e.backend.forget?.();
+  }
+
+  /**
+   * Forgotten `ttl` after it was made (as its owner said), or an hour after it ended when it has
+   * none; never kept longer than a week, so a task nobody polls does not stay for good.
+   */
   private expireAfter(e: Entry): void {
     this.timers.clearTimeout(e.expiry);
     const ttl = e.last.ttl;
-    const ms = ttl !== null && Number.isFinite(ttl) && ttl >= 0 ? Math.max(0, e.born + ttl - this.timers.now()) : TERMINAL.has(e.last.status) ? DEFAULT_KEEP_MS : undefined;
-    if (ms === undefined) return;
-    e.expiry = unrefd(this.timers.setTimeout(() => this.entries.delete(e.id), ms));
+    const byTtl = ttl !== null && Number.isFinite(ttl) && ttl >= 0 ? e.born + ttl : TERMINAL.has(e.last.status) ? this.timers.now() + DEFAULT_KEEP_MS : Infinity;
+    const at = Math.min(byTtl, e.born + MAX_KEEP_MS);
+    e.expiry = unrefd(this.timers.setTimeout(() => this.forget(e), Math.max(0, at - this.timers.now())));
   }
 
   private task(e: Entry, state: TaskState): Task {
@@ -166,8 +207,8 @@ export function taskState(status: TaskStatus, createdAt: string, ttl: number | n
 
 /**
  * One of our own tools run as a task: it starts at once and runs in the background; progress
- * becomes its status message. Cancelling stops what can be stopped (a copy in flight finishes,
- * so nothing is left half-written) and the task ends `cancelled`.
+ * becomes its status message. Cancelling stops the work between files (a file being copied
+ * finishes, so nothing is left half-written) and the task ends `cancelled`.
  */
 export class LocalTask implements TaskBackend {
   private current: TaskState;
@@ -190,7 +231,8 @@ export class LocalTask implements TaskBackend {
     };
     this.done = work(this.stop.signal, (message) => set({ ...this.current, statusMessage: message, lastUpdatedAt: new Date().toISOString() })).then(
       (res) => {
-        set(taskState(this.stop.signal.aborted ? 'cancelled' : res.isError ? 'failed' : 'completed', createdAt, ttl, { pollInterval }));
+        // A tool result, error or not, completes the task (failed is for a request that failed).
+        set(taskState(this.stop.signal.aborted ? 'cancelled' : 'completed', createdAt, ttl, { pollInterval }));
         return this.stop.signal.aborted ? cancelledResult() : res;
       },
       (e: unknown) => {
@@ -207,6 +249,10 @@ export class LocalTask implements TaskBackend {
 
   result(): Promise<CallToolResult> {
     return this.done;
+  }
+
+  forget(): void {
+    this.stop.abort();
   }
 
   async cancel(): Promise<TaskState> {

@@ -304,3 +304,35 @@ describe('routeCandidates with keep (a tool result through the proxy, README "Ch
     expect(out).toEqual({ routed: [], skipped: [{ src: '(routing)', reason: 'routing failed: no room' }], manifest: null, kept: [] });
   });
 });
+
+describe('routeCandidates: review cases', () => {
+  const keep = (inner: Record<string, string> = {}) => ({ inner: new Map(Object.entries(inner).map(([s, d]) => [s, { dst: d }])), otherRoots: 'copy' as const });
+
+  it('a cancelled event copies nothing more: every file not begun is skipped as cancelled', async () => {
+    const a = await file('a.png');
+    const b = await file('b.png');
+    const stop = new AbortController();
+    stop.abort();
+    const out = await route({ candidates: [pathC(a), pathC(b)], signal: stop.signal });
+    expect(out.routed).toEqual([]);
+    expect(out.skipped).toEqual([{ src: a, reason: 'cancelled before it was copied' }, { src: b, reason: 'cancelled before it was copied' }]);
+    expect(await fs.readdir(run.subdirs.plots)).toEqual([]);
+  });
+
+  it('move mode never moves an inner server\'s stored copy away from it', async () => {
+    const theirs = await file('other-root/t/r/plots/inner.png', 'INNER');
+    const original = path.join(tmp, 'src', 'out', 'gone.png');
+    const out = await route({ candidates: [pathC(original)], keep: keep({ [original]: theirs }), mode: 'move' });
+    expect(out.routed).toEqual([expect.objectContaining({ src: theirs, mode: 'copy' })]);
+    expect(existsSync(theirs)).toBe(true);
+  });
+
+  it('the root\'s bookkeeping (index, latest) is never linked or filed as an artifact', async () => {
+    await fs.writeFile(path.join(tmp, 'ws', 'tips', 'latest'), '20251017_223045');
+    const latest = path.join(tmp, 'ws', 'tips', 'latest');
+    const out = await route({ candidates: [pathC(latest)], keep: keep() });
+    expect(out.kept).toEqual([]);
+    expect(out.routed).toEqual([]);
+    expect(out.skipped).toEqual([{ src: latest, reason: 'inside the workspaces root but in no run: not an artifact' }]);
+  });
+});

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ResultSchema } from '@modelcontextprotocol/core';
 import type { Client } from '@modelcontextprotocol/client';
-import { TaskBoard, TASK_PAGE, type TaskBackend, type TaskState } from '../../src/server/tasks.js';
+import { MAX_TASKS_PER_OWNER, TaskBoard, TASK_PAGE, type TaskBackend, type TaskState } from '../../src/server/tasks.js';
 import type { CallExtra } from '../../src/server/sources.js';
 import { ManualTimers, sc, startInMemory, tempDir } from '../helpers.js';
 
@@ -103,6 +103,54 @@ describe('TaskBoard', () => {
     expect([...p1.tasks, ...p2.tasks].map((t) => t.taskId)).toEqual(ids);
     expect(p2.nextCursor).toBeUndefined();
     await expect(b.list(a, '../../x', extra)).rejects.toThrow(/invalid cursor/);
+  });
+
+  it('a ttl longer than one timer can wait (2^31 ms) keeps the task a week, not a moment', async () => {
+    const timers = new ManualTimers();
+    const b = new TaskBoard(timers);
+    const a = {};
+    const be = backend(state('completed', 3e9));
+    const id = b.add(a, be, be.s);
+    timers.advance(24 * 3600_000);
+    expect((await b.get(a, id, extra)).taskId).toBe(id);
+    timers.advance(6 * 24 * 3600_000 + 1);
+    await expect(b.get(a, id, extra)).rejects.toThrow(/unknown task/);
+  });
+
+  it('keeps no task longer than a week, and none of a session that ended', async () => {
+    const timers = new ManualTimers();
+    const b = new TaskBoard(timers);
+    const a = {};
+    const forgot: string[] = [];
+    const be = { ...backend(state('working')), forget: () => void forgot.push('long') };
+    const id = b.add(a, be, state('working'));
+    timers.advance(7 * 24 * 3600_000 + 1);
+    await expect(b.get(a, id, extra)).rejects.toThrow(/unknown task/);
+    const id2 = b.add(a, { ...backend(state('working')), forget: () => void forgot.push('ended') }, state('working'));
+    b.forgetOwner(a);
+    await expect(b.get(a, id2, extra)).rejects.toThrow(/unknown task/);
+    expect(forgot).toEqual(['long', 'ended']);
+  });
+
+  it('refuses a session\'s task beyond the limit', () => {
+    const b = new TaskBoard();
+    const a = {};
+    for (let i = 0; i < MAX_TASKS_PER_OWNER; i++) b.add(a, backend(state('working')), state('working'));
+    expect(() => b.add(a, backend(state('working')), state('working'))).toThrow(/tasks already/);
+    expect(() => b.add({}, backend(state('working')), state('working'))).not.toThrow();
+  });
+
+  it('tells a new status at once, and a new message alone at most once a second', () => {
+    const timers = new ManualTimers();
+    const b = new TaskBoard(timers);
+    const told: string[] = [];
+    const host = { notify: async (n: any) => void told.push(`${n.params.status}:${n.params.statusMessage ?? ''}`) } as never;
+    const id = b.add({}, backend(state('working')), state('working'), host);
+    for (let i = 0; i < 50; i++) b.changed(id, { ...state('working'), statusMessage: `copying ${i}` });
+    timers.advance(1000);
+    b.changed(id, { ...state('working'), statusMessage: 'copying 50' });
+    b.changed(id, state('completed'));
+    expect(told).toEqual(['working:copying 0', 'working:copying 50', 'completed:']);
   });
 
   it('never revives a task that ended, and forgets it after its ttl', async () => {
