@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// Argument parsing and subcommands; nothing else. `serve` is the default subcommand.
+// Argument parsing and subcommands; nothing else. `serve` is the default subcommand. Each command
+// loads what it needs when it runs (the config schema, the store, the server and its SDK), so a
+// host's launch and `--version` pay only for commander.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, type Flags } from './config.js';
+import type { Flags } from './config.js';
 import { createLogger } from './log.js';
-import { loadSettings, openWorkspaces, serve } from './serve.js';
 import { VERSION } from './version.js';
+
+const loadSettingsModule = () => import('./settings.js');
 
 const log = createLogger();
 const print = (s: string): void => void process.stdout.write(`${s}\n`);
 
 function fail(e: unknown): never {
-  const msg = e instanceof ConfigError ? `invalid configuration: ${e.message}` : ((e as Error)?.message ?? String(e));
+  // By name: the config module is loaded only by the commands that read a config.
+  const config = (e as Error)?.name === 'ConfigError';
+  const msg = config ? `invalid configuration: ${(e as Error).message}` : ((e as Error)?.message ?? String(e));
   log.error(msg);
-  process.exit(e instanceof ConfigError ? 2 : 1);
+  process.exit(config ? 2 : 1);
 }
 
 /** Runs a subcommand and exits with its code once stdout has drained. */
@@ -65,6 +70,8 @@ rootOptions(program.command('serve', { isDefault: true }))
   .action(
     run(async (opts: Flags) => {
       if (process.stdin.isTTY) log.warn('waiting for an MCP host on stdin (this is not an interactive program; Ctrl-C to quit)');
+      // Loaded here: the server (and the MCP SDK) costs a start that --version and info need not pay.
+      const { serve } = await import('./serve.js');
       await serve(opts, log);
       return 0;
     }),
@@ -91,7 +98,7 @@ program
   .action(
     run(async (opts: Flags & { json?: boolean; timeoutMs: number }) => {
       const { checkConfig, printCheck } = await import('./commands/check.js');
-      const report = await checkConfig(loadSettings(opts), { startTimeoutMs: opts.timeoutMs });
+      const report = await checkConfig((await loadSettingsModule()).loadSettings(opts), { startTimeoutMs: opts.timeoutMs });
       if (opts.json) print(JSON.stringify(report, null, 2));
       else printCheck(report, print);
       return report.servers.some((s) => s.status === 'failed') ? 1 : 0;
@@ -104,7 +111,7 @@ rootOptions(program.command('info [dataset]'))
   .action(
     run(async (target: string | undefined, opts: Flags & { json?: boolean }) => {
       const { infoCommand } = await import('./commands/inspect.js');
-      const { ws, settings } = await openWorkspaces(opts);
+      const { ws, settings } = await (await loadSettingsModule()).openWorkspaces(opts);
       return infoCommand(ws, target, { json: opts.json, mode: settings.mode }, print);
     }),
   );
@@ -115,7 +122,7 @@ rootOptions(program.command('ls [dataset]'))
   .action(
     run(async (dataset: string | undefined, opts: Flags & { json?: boolean }) => {
       const { lsCommand } = await import('./commands/inspect.js');
-      return lsCommand((await openWorkspaces(opts)).ws, dataset, opts, print);
+      return lsCommand((await (await loadSettingsModule()).openWorkspaces(opts)).ws, dataset, opts, print);
     }),
   );
 
@@ -126,7 +133,7 @@ rootOptions(program.command('verify [target]'))
     run(async (target: string | undefined, opts: Flags & { json?: boolean }) => {
       const { verifyCommand } = await import('./commands/verify.js');
       const { terminalProgress } = await import('./progress.js');
-      return verifyCommand((await openWorkspaces(opts)).ws, target, opts, print, terminalProgress('verifying'));
+      return verifyCommand((await (await loadSettingsModule()).openWorkspaces(opts)).ws, target, opts, print, terminalProgress('verifying'));
     }),
   );
 
@@ -138,7 +145,7 @@ rootOptions(program.command('prune [dataset]'))
   .action(
     run(async (dataset: string | undefined, opts: Flags & { keep: number; dryRun?: boolean; json?: boolean }) => {
       const { pruneCommand } = await import('./commands/prune.js');
-      return pruneCommand((await openWorkspaces(opts)).ws, { ...opts, dataset }, print);
+      return pruneCommand((await (await loadSettingsModule()).openWorkspaces(opts)).ws, { ...opts, dataset }, print);
     }),
   );
 

@@ -126,6 +126,7 @@ export interface Settings {
 }
 
 export class ConfigError extends Error {
+  override name = 'ConfigError';
   constructor(
     readonly problems: string[],
     where?: string,

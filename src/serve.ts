@@ -1,7 +1,7 @@
 // `artifact-workspace serve`: read settings, build the context, start the transport.
-import fs from 'node:fs';
 import os from 'node:os';
-import { configPathFrom, resolveSettings, type Flags, type Settings } from './config.js';
+import type { Flags } from './config.js';
+import { loadSettings } from './settings.js';
 import { createLogger, type Logger } from './log.js';
 import { downstreamSourceRoots } from './proxy/launch.js';
 import { stdioLane, stdioSink } from './proxy/lane.js';
@@ -15,31 +15,7 @@ import { WorkspaceResources } from './server/resources.js';
 import { startTempSweep } from './workspace/sweep.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveStdio } from './transports/stdio.js';
-import { Workspaces } from './workspace/layout.js';
 import { WorkspaceSession } from './workspace/session.js';
-import { chooseRoots } from './storage/local-roots.js';
-
-/** Settings from (config file, environment, flags); the file is read here, parsed purely. */
-export function loadSettings(flags: Flags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Settings {
-  const filePath = configPathFrom(flags, env, cwd, (p) => fs.existsSync(p));
-  let fileText: string | undefined;
-  if (filePath) {
-    try {
-      fileText = fs.readFileSync(filePath, 'utf8');
-    } catch (e) {
-      throw new Error(`cannot read config file ${filePath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
-  return resolveSettings({ fileText, filePath, env, flags, cwd });
-}
-
-/** The workspaces of the configured root, for the commands that read them. */
-export async function openWorkspaces(flags: Flags): Promise<{ ws: Workspaces; settings: Settings }> {
-  const settings = loadSettings(flags);
-  // Read-only commands never create the root: an explicit one that is missing is an error.
-  const root = settings.workspacesRoot ?? (await chooseRoots(settings)).workspacesRoot;
-  return { ws: await Workspaces.open(root, undefined, { create: false }), settings };
-}
 
 /**
  * One host connection's server: our tools and workspace resources, plus the proxy's sources. A

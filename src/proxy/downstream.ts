@@ -9,7 +9,7 @@ import type { Client, RequestOptions, ClientCapabilities, ClientRequest, ServerC
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { CallExtra } from '../server/sources.js';
-import type { HostEvent } from '../server/sources.js';
+import type { HostEvent, HostLink } from '../server/sources.js';
 import type { DownstreamEvents } from './client-wiring.js';
 import { connect, listAllTools, type Conn } from './connect.js';
 import { workDirOf } from './launch.js';
@@ -46,6 +46,8 @@ export interface DownstreamOptions {
   startTimeoutMs?: number;
   /** Timers of restarts and backoff (default: the real ones). */
   timers?: Timers;
+  /** The session that owns one of this server's tasks (by the server's id), for its requests about it. */
+  taskRoute?: (server: string, taskId: string) => { host: HostLink; id: string } | undefined;
 }
 
 /** What the host side of the lane needs of one server (./lane.ts). */
@@ -104,6 +106,8 @@ export class Downstream {
     this.timeoutMs = o.config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.junk = junkReporter(o.name, (m) => o.log.warn(m));
     this.timers = o.timers ?? systemTimers;
+    const route = o.taskRoute;
+    if (route) this.routes.forTask = (id) => route(o.name, id);
   }
 
   get capabilities(): ServerCapabilities | undefined {

@@ -7,6 +7,9 @@
 // 2. otherwise the session that last talked to the server (made a call, became ready first, or
 //    changed its roots);
 // 3. otherwise nobody: the server gets a JSON-RPC error saying so.
+// A request that names one of the server's tasks (`io.modelcontextprotocol/related-task`) goes to
+// the session that made the task instead, on a call of its own when one is in flight, and names
+// the task by the id that session knows (ours, src/server/tasks.ts).
 // Cancellation crosses both ways: the server cancelling its request, or the host cancelling the call
 // it belongs to, cancels the request to the host.
 import { getSupportedElicitationModes, ProtocolErrorCode } from '@modelcontextprotocol/client';
@@ -14,6 +17,7 @@ import type { ClientCapabilities, CreateMessageRequest, ElicitRequest, ListRoots
 import type { CallExtra } from '../server/sources.js';
 import type { HostLink, HostRequestOptions } from '../server/sources.js';
 import { toProtocolError, protocolError } from '../server/errors.js';
+import { RELATED_TASK_META_KEY } from '../server/tasks.js';
 
 export type HostBoundRequest = CreateMessageRequest | ElicitRequest | ListRootsRequest;
 export type DownstreamExtra = ClientContext;
@@ -23,6 +27,8 @@ export class HostRoutes {
   /** Host requests to the server now in flight, oldest first. */
   private readonly calls = new Set<{ extra: CallExtra }>();
   private last?: HostLink;
+  /** The session that owns one of the server's tasks, by the server's id, and our id for it. */
+  forTask?: (taskId: string) => { host: HostLink; id: string } | undefined;
 
   /** A host's request to the server starts (and counts as talking to it); returns its end. */
   begin(caller: CallExtra | undefined): () => void {
@@ -40,7 +46,12 @@ export class HostRoutes {
     return true;
   }
 
-  pick(): Route | undefined {
+  pick(host?: HostLink): Route | undefined {
+    if (host) {
+      const own = [...this.calls].reverse().find((c) => !c.extra.signal.aborted && c.extra.host === host);
+      if (own) return { kind: 'call', extra: own.extra, host };
+      return host.isOpen() ? { kind: 'session', host } : undefined;
+    }
     const live = [...this.calls].reverse().find((c) => !c.extra.signal.aborted);
     if (live) return { kind: 'call', extra: live.extra, host: live.extra.host };
     if (this.last?.isOpen()) return { kind: 'session', host: this.last };
@@ -56,7 +67,10 @@ export interface AskOptions {
 
 /** Sends a downstream's request to the host its route names; the host's answer or error comes back unchanged. */
 export async function askHost(routes: HostRoutes, req: HostBoundRequest, dsExtra: DownstreamExtra, o: AskOptions): Promise<Result> {
-  const route = routes.pick();
+  const meta = req.params?._meta as Record<string, unknown> | undefined;
+  const related = meta?.[RELATED_TASK_META_KEY] as { taskId?: unknown } | undefined;
+  const task = typeof related?.taskId === 'string' ? routes.forTask?.(related.taskId) : undefined;
+  const route = task ? routes.pick(task.host) : routes.pick();
   if (!route) {
     throw protocolError(ProtocolErrorCode.InternalError, `proxy: no host session to forward ${req.method} to (server "${o.server}" asked outside any call, and no host is connected)`);
   }
@@ -64,7 +78,8 @@ export async function askHost(routes: HostRoutes, req: HostBoundRequest, dsExtra
   const missing = caps && lacking(req, caps);
   if (missing) throw protocolError(missing.code, `proxy: the host did not declare ${missing.what}, so server "${o.server}" cannot use ${req.method} through it`);
 
-  const forwarded = { method: req.method, params: req.params } as HostBoundRequest;
+  const params = task ? { ...req.params, _meta: { ...meta, [RELATED_TASK_META_KEY]: { taskId: task.id } } } : req.params;
+  const forwarded = { method: req.method, params } as HostBoundRequest;
   const token = req.params?._meta?.progressToken;
   const opts: HostRequestOptions = {
     signal: route.kind === 'call' ? AbortSignal.any([dsExtra.mcpReq.signal, route.extra.signal]) : dsExtra.mcpReq.signal,

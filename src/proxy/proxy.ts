@@ -79,6 +79,7 @@ export class McpProxy implements ToolSource, HostListener {
           env: opts.env ?? process.env,
           log,
           timers: opts.timers,
+          taskRoute: (s, id) => this.tasks.route(s, id),
           ...opts.downstream,
           events: {
             toolsChanged: () => {
@@ -207,6 +208,7 @@ export class McpProxy implements ToolSource, HostListener {
       );
       // A 2026-07-28 host is gone once answered: it polls, and hears nothing from us later.
       const id = this.ctx.tasks.add(scope.taskOwner ?? session, t, state, extra.modern ? undefined : extra.host);
+      if (!extra.modern) t.host = extra.host;
       this.tasks.add(t, id);
       const { task: _t, content: _c, ...rest } = res;
       return { kind: 'task', id, ...(rest._meta !== undefined && { _meta: rest._meta as Record<string, unknown> }) };

@@ -7,7 +7,7 @@
 import { ResultSchema } from '@modelcontextprotocol/core';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { failureResult, type DownstreamFailure } from '../server/errors.js';
-import type { CallExtra } from '../server/sources.js';
+import type { CallExtra, HostLink } from '../server/sources.js';
 import { RELATED_TASK_META_KEY, TERMINAL, taskState, type TaskBackend, type TaskBoard, type TaskState, type TaskStatus } from '../server/tasks.js';
 import { NO_SDK_TIMEOUT, type Downstream } from './downstream.js';
 
@@ -38,6 +38,8 @@ export class ProxiedTask implements TaskBackend {
   id?: string;
   /** Told when the board forgets the task. */
   onForget?: () => void;
+  /** The session that made it (a 2025-11-25 host): the server's requests about it go there. */
+  host?: HostLink;
   private last: TaskState;
   private final?: Promise<CallToolResult>;
 
@@ -149,6 +151,12 @@ export class ProxiedTasks {
     t.onForget = () => {
       if (byId.get(t.taskId) === t) byId.delete(t.taskId);
     };
+  }
+
+  /** The session that owns a server's task, and our id for it. */
+  route(server: string, taskId: string): { host: HostLink; id: string } | undefined {
+    const t = this.byServer.get(server)?.get(taskId);
+    return t?.host && t.id ? { host: t.host, id: t.id } : undefined;
   }
 
   /** A server's `notifications/tasks/status`: the host hears it under our id. */

@@ -11,7 +11,7 @@ import { ResultSchema } from '@modelcontextprotocol/core';
 import type { Client } from '@modelcontextprotocol/client';
 import { tempDir } from '../helpers.js';
 import { serverTaskState } from '../../src/proxy/tasks.js';
-import { EVERYTHING, startDirect, startProxy, waitFor } from './harness.js';
+import { EVERYTHING, startDirect, startProxy, waitFor, type HostSetup } from './harness.js';
 
 const TASK_FIXTURE = fileURLToPath(new URL('../fixtures/task-server.mjs', import.meta.url));
 const ask = (c: Client, method: string, params: Record<string, unknown>) => c.request({ method, params } as never, ResultSchema, { timeout: 60_000 }) as Promise<any>;
@@ -27,14 +27,14 @@ async function poll(c: Client, taskId: string, done: (t: any) => boolean = (t) =
   }
 }
 
-async function setup() {
+async function setup(host?: HostSetup) {
   const out = await tempDir('aw-task-out-');
   const p = await startProxy({
     mcpServers: {
       ev: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
       tr: { command: process.execPath, args: [TASK_FIXTURE], env: { FIXTURE_OUT: out } },
     },
-  } as never);
+  } as never, { host });
   const statuses: any[] = [];
   p.client.setNotificationHandler('notifications/tasks/status', { params: z.looseObject({ taskId: z.string(), status: z.string() }) }, (s) => void statuses.push(s));
   return { ...p, out, statuses };
@@ -123,6 +123,23 @@ describe('tasks through the proxy', () => {
     expect((await poll(p.client, other)).status).toBe('completed');
     // The server restarts for the next call.
     expect((await ask(p.client, 'tools/call', { name: 'say', arguments: { text: 'again' } })).content).toEqual([{ type: 'text', text: 'again' }]);
+  });
+
+  it('what a task asks its host (an elicitation) reaches the session that made it, naming the task by our id', async () => {
+    const asked: any[] = [];
+    const p = await setup({
+      capabilities: { elicitation: {} },
+      handlers: (c) =>
+        c.setRequestHandler('elicitation/create', async (req) => {
+          asked.push(req.params._meta);
+          return { action: 'accept', content: { interpretation: 'programming' } };
+        }),
+    });
+    const id = (await ask(p.client, 'tools/call', { name: 'simulate-research-query', arguments: { topic: 'python', ambiguous: true }, task: {} })).task.taskId;
+    // tasks/result waits for the end, and carries the server's question meanwhile.
+    const res = await ask(p.client, 'tasks/result', { taskId: id });
+    expect(asked).toEqual([expect.objectContaining({ [RELATED]: { taskId: id } })]);
+    expect(res.content[0].text).toMatch(/programming/);
   });
 
   it('refuses a task of a tool that does not run as one, and a required task called plainly is the server\'s refusal', async () => {
