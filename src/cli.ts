@@ -116,6 +116,19 @@ rootOptions(program.command('info [dataset]'))
     }),
   );
 
+rootOptions(program.command('ui'))
+  .description('browse the workspaces in a web browser: runs, plots, reports, metrics, run comparison')
+  .option('--host <host>', 'host to bind (default 127.0.0.1; anything else needs a token)')
+  .option('--port <port>', 'port (default 3001; 0 picks a free one)', wholeNumber)
+  .option('--token <token>', 'require this token (default $ARTIFACT_WORKSPACE_TOKEN)')
+  .action(
+    run(async (opts: Flags & { port?: number }) => {
+      const { uiCommand } = await import('./commands/ui.js');
+      const { ws, settings } = await (await loadSettingsModule()).openWorkspaces({ ...opts, port: undefined });
+      return uiCommand(ws, { host: opts.host ?? '127.0.0.1', port: opts.port ?? 3001, token: opts.token ?? settings.token, allowedHosts: settings.allowedHosts, allowedOrigins: settings.allowedOrigins }, log);
+    }),
+  );
+
 rootOptions(program.command('ls [dataset]'))
   .description('list datasets, or the runs of a dataset')
   .option('--json', 'print JSON')

@@ -15,6 +15,7 @@ import { WorkspaceResources } from './server/resources.js';
 import { startTempSweep } from './workspace/sweep.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveStdio } from './transports/stdio.js';
+import { createUi } from './ui/server.js';
 import { WorkspaceSession } from './workspace/session.js';
 
 /**
@@ -63,9 +64,23 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
     // Loaded only here: the HTTP stack costs ~10 MB of memory a stdio server never needs.
     const { startHttpFront } = await import('./transports/http.js');
     const sharedResources = new WorkspaceResources(ctx.workspaces.store, ctx.routing);
+    let frontPort = settings.port;
+    // The workspace browser, at /ui on the same port, under the same rules (README "Workspace browser").
+    const ui = createUi({
+      ws: ctx.workspaces,
+      base: '/ui',
+      host: settings.host,
+      port: () => frontPort,
+      allowedHosts: settings.allowedHosts,
+      allowedOrigins: settings.allowedOrigins,
+      token: settings.token,
+      log,
+      onRouted: (tell) => ctx.routing.onRouted((e) => tell({ dataset: e.run.dataset, runId: e.run.runId })),
+    });
     const front = await startHttpFront({
       host: settings.host,
       port: settings.port,
+      other: ui,
       token: settings.token,
       allowedHosts: settings.allowedHosts,
       allowedOrigins: settings.allowedOrigins,
@@ -84,7 +99,9 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
       }),
       onNotifier: (notify) => publishChanges([sharedResources, proxy], notify),
     });
+    frontPort = front.port;
     log.info(`Streamable HTTP at ${front.url}${settings.token ? ' (bearer token required)' : ''}`);
+    log.info(`workspace browser at ${front.url.replace(/\/mcp$/, '/ui/')}${settings.token ? ' (open it once with ?token=…)' : ''}`);
     await untilSignal();
     await front.close();
     await proxy?.close();

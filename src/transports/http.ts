@@ -48,6 +48,8 @@ export interface HttpFrontOptions {
   statelessLane?: LaneCalls;
   /** Told once how to publish list changes to 2026-07-28 `subscriptions/listen` streams; returns its undo. */
   onNotifier?(notify: ServerNotifier): () => void;
+  /** Answers requests outside /mcp it claims (the workspace browser at /ui), with its own guard. */
+  other?: { handle(req: http.IncomingMessage, res: http.ServerResponse): boolean; close?(): void };
   log: Logger;
 }
 
@@ -102,7 +104,10 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/mcp') return reject(res, 404, 'not found: the MCP endpoint is /mcp');
+    if (url.pathname !== '/mcp') {
+      if (opts.other?.handle(req, res)) return;
+      return reject(res, 404, 'not found: the MCP endpoint is /mcp');
+    }
     if (!hostAllowed(req.headers.host, opts.host, port, opts.allowedHosts)) return reject(res, 403, 'forbidden: Host header not allowed');
     if (!originAllowed(req.headers.origin, opts.allowedOrigins)) return reject(res, 403, 'forbidden: Origin not allowed');
     if (tokenDigest) {
@@ -227,6 +232,7 @@ export async function startHttpFront(opts: HttpFrontOptions): Promise<HttpFront>
     port,
     sessionCount: () => sessions.size,
     async close() {
+      opts.other?.close?.();
       timers.clearInterval(sweep);
       unnotify?.();
       await stateless?.close().catch(() => {});
