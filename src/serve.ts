@@ -12,11 +12,15 @@ import type { EventSource } from './server/sources.js';
 import type { ServerNotifier } from '@modelcontextprotocol/server';
 import { WorkspacePrompts } from './server/prompts.js';
 import { WorkspaceResources } from './server/resources.js';
+import { AppViews } from './server/app-views.js';
 import { startTempSweep } from './workspace/sweep.js';
 import { isLoopback } from './transports/http-guard.js';
 import { serveStdio } from './transports/stdio.js';
 import { createUi } from './ui/server.js';
 import { WorkspaceSession } from './workspace/session.js';
+
+/** The MCP App views (./server/app-views.ts): stateless, one for every session. */
+const APP_VIEWS = new AppViews();
 
 /**
  * One host connection's server: our tools and workspace resources, plus the proxy's sources. A
@@ -32,7 +36,9 @@ export function sessionServer(ctx: AppContext, proxy: McpProxy | undefined, opts
     session: new WorkspaceSession(ctx.workspaces, { stateless: opts.stateless }),
     stateless: opts.stateless,
     perRequest: opts.perRequest,
-    resourceSources: [resources, ...(px?.resourceSources ?? [])],
+    // Ours before the servers': a `ui://` view of ours is read from us, even when an inner
+    // artifact-workspace behind the proxy offers the same URI (README "Chaining").
+    resourceSources: [resources, APP_VIEWS, ...(px?.resourceSources ?? [])],
     promptSources: [prompts, ...(px?.promptSources ?? [])],
     completionSources: [prompts, ...(px?.completionSources ?? [])],
   });

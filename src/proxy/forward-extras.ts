@@ -27,7 +27,7 @@ export class ExtrasForwarder implements ResourceSource, PromptSource, Completion
   constructor(
     private readonly downstreams: readonly Downstream[],
     private readonly ready: () => Promise<unknown>,
-    /** URIs our own workspace lists (an inner artifact-workspace on our root lists them too): listed once, by us. */
+    /** URIs we list ourselves (workspace files, our app view), which an inner artifact-workspace lists too: listed once, by us. */
     private readonly ours: (uri: string) => boolean = () => false,
   ) {}
 

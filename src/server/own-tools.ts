@@ -10,6 +10,7 @@ import { datasetSlug } from '../workspace/slug.js';
 import type { RunTarget } from '../workspace/types.js';
 import type { AppContext } from './context.js';
 import { ToolFailure } from './errors.js';
+import { WORKSPACE_VIEW_URI } from './app-views.js';
 import { describeRun } from './info.js';
 import {
   EnsureInput,
@@ -182,6 +183,8 @@ export const OWN_TOOLS: OwnTool[] = [
       description:
         'Describe the current workspace (or a dataset\'s run, or the run a `workspace` handle names): folders, file counts per folder, total bytes, recent runs and the last manifest entries. Read-only.',
       annotations: { title: 'Workspace info', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      // Hosts that render MCP Apps show the answer as a view (./app-views.ts).
+      _meta: { ui: { resourceUri: WORKSPACE_VIEW_URI } },
     },
     getWorkspaceInfo,
   ),

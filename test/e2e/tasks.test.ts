@@ -61,11 +61,16 @@ describe.skipIf(!built)('tasks through the built proxy', () => {
     await ask('tasks/result', { taskId: id });
     expect(fs.readdirSync(path.join(path.dirname(path.dirname(dst)), 'manifests'))).toHaveLength(1);
 
+    // server-everything's research task, through the same front.
+    const research = (await ask('tools/call', { name: 'simulate-research-query', arguments: { topic: 'tides' }, task: {} })).task.taskId;
+    expect((await poll(research)).status).toBe('completed');
+    expect((await ask('tasks/result', { taskId: research })).content[0].text).toMatch(/# Research Report: tides/);
+
     const doomed = (await ask('tools/call', { name: 'train', arguments: { steps: 4, step_ms: 50, crash_at: 2 }, task: {} })).task.taskId;
     const failed = await poll(doomed);
     expect(failed.status).toBe('failed');
     expect(failed.statusMessage).toMatch(/training crashed at step 2/);
-    expect((await ask('tasks/list', {})).tasks.map((t: any) => t.taskId)).toEqual([id, doomed]);
+    expect((await ask('tasks/list', {})).tasks.map((t: any) => t.taskId)).toEqual([id, research, doomed]);
   });
 
   it.each(['stdio', 'http'] as const)('a 2026-07-28 host over %s: a required task through the Tasks extension, polled to its inline result', async (front) => {

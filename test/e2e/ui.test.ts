@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { CLI, onCleanup } from '../helpers.js';
+import { CLI, onCleanup, startInMemory } from '../helpers.js';
 import { startHttpCli } from './http-session.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -186,6 +186,48 @@ describe.skipIf(!have)('the workspace browser', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
     expect(await res.text()).toContain(`/ui/run/tips/${runs[0]}`);
+  });
+
+  it('get_workspace_info as an MCP App: a host renders the ui:// view with the tool result', async () => {
+    const h = await startInMemory();
+    const info = (await h.client.listTools()).tools.find((t) => t.name === 'get_workspace_info')!;
+    const uri = (info._meta as { ui?: { resourceUri?: string } }).ui?.resourceUri;
+    expect(uri).toBe('ui://artifact-workspace/workspace.html');
+    const listed = (await h.client.listResources()).resources.find((r) => r.uri === uri);
+    expect(listed?.mimeType).toBe('text/html;profile=mcp-app');
+    const view = (await h.client.readResource({ uri: uri! })).contents[0] as { text: string; mimeType: string };
+    expect(view.mimeType).toBe('text/html;profile=mcp-app');
+    const src = path.join(dir, 'model.bin');
+    fs.writeFileSync(src, 'weights');
+    await h.call('ensure_workspace', { dataset: 'tips' });
+    // A tool name with markup in it: shown as text, never as markup.
+    await h.call('route_artifacts', { paths: [src], type: 'model', tool: '<b>evil</b>' });
+    const result = await h.call('get_workspace_info');
+    const page = await browser.newPage();
+    // A minimal MCP Apps host: answers ui/initialize, then sends the tool result.
+    await page.setContent('<iframe id="app" sandbox="allow-scripts"></iframe>');
+    await page.evaluate(
+      ({ html, result }) => {
+        const g = globalThis as unknown as {
+          document: { getElementById(id: string): { contentWindow: { postMessage(m: unknown, o: string): void }; srcdoc: string } };
+          addEventListener(type: string, fn: (e: { data: { id?: number; method?: string } }) => void): void;
+        };
+        const app = g.document.getElementById('app');
+        g.addEventListener('message', (e) => {
+          const m = e.data;
+          if (m.method === 'ui/initialize') app.contentWindow.postMessage({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: '2026-01-26', hostInfo: { name: 'test-host', version: '1' }, hostCapabilities: {}, hostContext: {} } }, '*');
+          if (m.method === 'ui/notifications/initialized') app.contentWindow.postMessage({ jsonrpc: '2.0', method: 'ui/notifications/tool-result', params: result }, '*');
+        });
+        app.srcdoc = html;
+      },
+      { html: view.text, result },
+    );
+    const frame = page.frameLocator('#app');
+    await expect.poll(() => frame.locator('#title').innerText(), { timeout: 10_000 }).toMatch(/^tips\/\d{8}_\d{6}/);
+    expect(await frame.locator('#recent tbody td').first().innerText()).toBe('model.bin');
+    expect(await frame.locator('#recent tbody td').nth(2).innerText()).toBe('<b>evil</b>');
+    expect(await frame.locator('#recent b').count()).toBe(0);
+    await page.close();
   });
 
   it('will not serve beyond loopback without a token', () => {
