@@ -134,6 +134,26 @@ describe.skipIf(!have)('the workspace browser', () => {
     await page.close();
   });
 
+  it('a run of 1,000 plots: one page, and the browser fetches only the thumbnails in view', async () => {
+    const big = path.join(tips, '20200101_000000');
+    for (const sub of ['plots', 'manifests']) fs.mkdirSync(path.join(big, sub), { recursive: true });
+    const png = fs.readFileSync(path.join(tips, runs[0]!, 'plots', fs.readdirSync(path.join(tips, runs[0]!, 'plots')).find((n) => n.endsWith('.png'))!));
+    for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(big, 'plots', `p${String(i).padStart(4, '0')}.png`), png);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const fetched = new Set<string>();
+    page.on('request', (r) => {
+      if (r.url().includes('/ui/file/')) fetched.add(r.url());
+    });
+    await page.goto(`${url}run/tips/20200101_000000`);
+    expect(await page.locator('.thumb img').count()).toBe(1000);
+    await page.waitForLoadState('networkidle');
+    // Lazy: what is on screen (and a margin), not all 1,000.
+    expect(fetched.size).toBeGreaterThan(0);
+    expect(fetched.size).toBeLessThan(200);
+    await page.close();
+    fs.rmSync(big, { recursive: true, force: true });
+  });
+
   it.each([
     ['a path out of the run', (r: string) => `file/tips/${r}/plots/..%2F..%2F..%2F..%2Fmcp.config.json`],
     ['an encoded slash', (r: string) => `file/tips/${r}%2Fplots%2Fx.png`],
