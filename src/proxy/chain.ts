@@ -40,7 +40,19 @@ export function chainMeta(inner: InnerWorkspace, ourRoot: string, run: RunTarget
 }
 
 /** The keys `chainMeta` writes: a host's own values for them are not passed to an inner server as they are. */
-export const CHAIN_META_KEYS = [WORKSPACE_META_KEY, DATASET_META_KEY] as const;
+const CHAIN_META_KEYS = [WORKSPACE_META_KEY, DATASET_META_KEY] as const;
+
+/** A call's `_meta` on its way to an inner artifact-workspace: the host's chain keys replaced by ours. */
+export function toInner(meta: Record<string, unknown>, inner: InnerWorkspace, ourRoot: string, chain: { run?: RunTarget; dataset?: string }): void {
+  for (const k of CHAIN_META_KEYS) delete meta[k];
+  Object.assign(meta, chainMeta(inner, ourRoot, chain.run, chain.dataset));
+}
+
+/** The dataset a proxy in front named in `_meta["artifact-workspace/dataset"]`: a short non-blank string, else none. */
+export function chainDataset(meta: Record<string, unknown> | undefined): string | undefined {
+  const v = meta?.[DATASET_META_KEY];
+  return typeof v === 'string' && v.trim() !== '' && v.length <= 256 ? v : undefined;
+}
 
 /** One file a server in front reported it stored. */
 export interface StoredByInner {

@@ -15,14 +15,14 @@ import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import { WORKSPACE_VIEW_URI } from '../server/app-views.js';
 import type { CallExtra, CallScope, CreatedTask, HostEvent, HostListener, SourceEvent, TaskRequest, ToolSource } from '../server/sources.js';
 import { systemTimers, type Timers } from '../time.js';
-import { DATASET_META_KEY, HandleError, WORKSPACE_META_KEY } from '../workspace/handle.js';
+import { HandleError, WORKSPACE_META_KEY } from '../workspace/handle.js';
 import type { WorkspaceSession } from '../workspace/session.js';
 import type { RunTarget } from '../workspace/types.js';
 import { BridgeError, InputBridge, type Round } from './bridge.js';
 import { createAllowlist, type Allowlist } from './allowlist.js';
 import { CallPipeline, answerLater, type CallTarget } from './call.js';
 import { ProxiedTask, ProxiedTasks, serverTaskState } from './tasks.js';
-import { CHAIN_META_KEYS, chainMeta } from './chain.js';
+import { chainDataset, toInner } from './chain.js';
 import { buildCatalog, type Catalog, type CatalogEntry } from './catalog.js';
 import { downstreamCapabilities } from './client-wiring.js';
 import { Downstream, NO_SDK_TIMEOUT, type DownstreamOptions } from './downstream.js';
@@ -167,6 +167,11 @@ export class McpProxy implements ToolSource, HostListener {
     });
   }
 
+  async taskSupport(name: string): Promise<string | undefined> {
+    const entry = this.catalog.byName.get(name) ?? (await this.waitFirst(), this.catalog.byName.get(name));
+    return entry?.item.execution?.taskSupport;
+  }
+
   /**
    * A task-augmented call (2025-11-25): the server makes the task, the board gives it our id.
    * The run its artifacts go to is decided now (README "Tasks"), as a call's would be.
@@ -181,17 +186,14 @@ export class McpProxy implements ToolSource, HostListener {
     const { progressToken, ...meta } = stripEnvelope(extra._meta);
     const named = (target.routes || ds.inner) && meta[WORKSPACE_META_KEY] !== undefined ? await adoptNamed(session, meta[WORKSPACE_META_KEY]) : undefined;
     const caller = { session, progressToken, notify: (n: ServerNotification) => extra.sendNotification(n), log: (params: LoggingMessageNotification['params']) => scope.log(params) };
-    const call = this.pipeline.begin(target, args, caller, () => {}, named, chainDataset(meta[DATASET_META_KEY]));
+    const call = this.pipeline.begin(target, args, caller, () => {}, named, chainDataset(meta));
     let run: RunTarget | undefined;
     try {
       // The run is decided now, as the task's files go where it was made (README "Tasks"); an
       // inner artifact-workspace hears of it as any call's.
       const chain = await call.chain();
       run = target.routes ? chain.run : undefined;
-      if (ds.inner) {
-        for (const k of CHAIN_META_KEYS) delete meta[k];
-        Object.assign(meta, chainMeta(ds.inner, this.ctx.workspaces.store.identity, chain.run, chain.dataset));
-      }
+      if (ds.inner) toInner(meta, ds.inner, this.ctx.workspaces.store.identity, chain);
       const res = (await ds.request(
         { method: 'tools/call', params: { name: target.tool, ...(args !== undefined && { arguments: args }), task, ...(Object.keys(meta).length && { _meta: meta }) } } as never,
         ResultSchema,
@@ -356,14 +358,12 @@ export class McpProxy implements ToolSource, HostListener {
       { session, progressToken, notify: (n) => caller.sendNotification(n), log: (params) => scope.log(params) },
       () => timedOut.abort(),
       named,
-      chainDataset(meta[DATASET_META_KEY]),
+      chainDataset(meta),
     );
     // An inner artifact-workspace hears where this call's files go, in our words, not the host's.
     if (ds.inner) {
-      for (const k of CHAIN_META_KEYS) delete meta[k];
       try {
-        const { run, dataset } = await call.chain();
-        Object.assign(meta, chainMeta(ds.inner, this.ctx.workspaces.store.identity, run, dataset));
+        toInner(meta, ds.inner, this.ctx.workspaces.store.identity, await call.chain());
       } catch (e) {
         call.end();
         throw await call.error(e);
@@ -401,11 +401,6 @@ export class McpProxy implements ToolSource, HostListener {
     if ((result as { resultType?: unknown }).resultType === 'input_required') return result as InputRequiredResult;
     return (await call.answer(result as CallToolResult)) ?? result;
   }
-}
-
-/** A dataset a proxy in front named in `_meta` (README "Chaining"): a short non-empty string, else none. */
-function chainDataset(v: unknown): string | undefined {
-  return typeof v === 'string' && v.trim() !== '' && v.length <= 256 ? v : undefined;
 }
 
 /** The run a call's `_meta["artifact-workspace/workspace"]` names, adopted by the session; a bad handle is the caller's error. */

@@ -169,7 +169,8 @@ export function createAppServer(ctx: AppContext, opts: AppServerOptions = {}): A
       local.onChange = (st) => ctx.tasks.changed(id, st);
       return modernCreated(ctx.tasks.peek(MODERN_OWNER, id));
     }
-    const required = (await Promise.all(sources.map((s) => s.listTools()))).flat().find((t) => t.name === name)?.execution?.taskSupport === 'required';
+    // One lookup by name, not a listing: this runs for every tools/call of a 2026-07-28 host.
+    const required = (await Promise.all(sources.map((s) => s.taskSupport?.(name)))).includes('required');
     if (!required) return undefined;
     if (!declared) throw protocolError(-32021, `${name} runs only as a task: declare the ${TASKS_EXTENSION} extension in the request's client capabilities`, { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } });
     for (const s of sources) {

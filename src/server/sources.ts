@@ -117,6 +117,8 @@ export interface ToolSource extends Partial<EventSource> {
    * server answered without making one. Undefined when the name is not its.
    */
   callToolAsTask?(name: string, args: Record<string, unknown> | undefined, task: TaskRequest, scope: CallScope): Promise<CreatedTask> | undefined;
+  /** The `execution.taskSupport` of one of its tools, by the name the host sees; undefined when it has none or the name is not its. */
+  taskSupport?(name: string): Promise<string | undefined>;
 }
 
 /** What a task-augmented call asked for. */

@@ -5,7 +5,7 @@
 import mime from 'mime-types';
 import type { Key, WorkspaceStore } from '../storage/store.js';
 import type { Workspaces } from '../workspace/layout.js';
-import { readManifestFiles } from '../workspace/manifest.js';
+import { readManifestFiles, type ReadManifest } from '../workspace/manifest.js';
 import { datasetSlug, isRunId } from '../workspace/slug.js';
 import type { ManifestEntry, RunTarget, Subdir } from '../workspace/types.js';
 
@@ -64,11 +64,12 @@ export async function overview(ws: Workspaces): Promise<{ dataset: string; runs:
   return out;
 }
 
-async function summary(ws: Workspaces, run: RunTarget, latest: string | undefined): Promise<RunSummary> {
+/** `manifests`: the run's, when the caller read them already. */
+async function summary(ws: Workspaces, run: RunTarget, latest: string | undefined, manifests?: ReadManifest[]): Promise<RunSummary> {
   const c = await ws.counts(run);
   const files = Object.entries(c.counts).reduce((n, [k, v]) => (k === 'manifests' ? n : n + v), 0);
   const tools = new Set<string>();
-  for (const m of await readManifestFiles(ws.store, run)) if (m.manifest) tools.add(m.manifest.tool);
+  for (const m of manifests ?? (await readManifestFiles(ws.store, run))) if (m.manifest) tools.add(m.manifest.tool);
   return { dataset: run.dataset, runId: run.runId, files, bytes: c.bytes, tools: [...tools].sort(), latest: latest === run.runId };
 }
 
@@ -107,7 +108,7 @@ export async function runView(ws: Workspaces, dataset: string, runId: string): P
     }
   }
   const latest = await ws.latest(dataset);
-  return { summary: await summary(ws, run, latest), files, truncated, metrics, skipped };
+  return { summary: await summary(ws, run, latest, manifests), files, truncated, metrics, skipped };
 }
 
 /** Calls `visit` for each file below `key`, depth first, sorted; false from it stops. Returns whether it stopped early. */

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { StoreRefusal, type Key } from '../storage/store.js';
 import { hostAllowed, originAllowed } from '../transports/http-guard.js';
 import type { Workspaces } from '../workspace/layout.js';
+import type { RunTarget } from '../workspace/types.js';
 import { readManifestFiles } from '../workspace/manifest.js';
 import { compareRuns, overview, parseRunRef, runView } from './model.js';
 import { APP_CSS, APP_JS, comparePage, indexPage, runPage } from './pages.js';
@@ -207,9 +208,9 @@ export function createUi(o: UiOptions): UiHandler {
 }
 
 /** Each manifest entry of a run checked against the bytes stored now: by key, ok or why not. */
-export async function verifyRun(ws: Workspaces, run: { key: Key; dataset: string; runId: string; runDir: string; subdirs: Record<string, string> }): Promise<Record<string, { ok: boolean; why?: string }>> {
+export async function verifyRun(ws: Workspaces, run: RunTarget): Promise<Record<string, { ok: boolean; why?: string }>> {
   const out: Record<string, { ok: boolean; why?: string }> = {};
-  for (const m of await readManifestFiles(ws.store, run as never)) {
+  for (const m of await readManifestFiles(ws.store, run)) {
     for (const e of m.manifest?.entries ?? []) {
       const key = ws.store.keyOf(e.dst);
       if (!key) continue;

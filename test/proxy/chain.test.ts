@@ -3,7 +3,7 @@
 // to say (a hint: hostile shapes are dropped, never thrown on).
 import { describe, expect, it } from 'vitest';
 import type { Tool } from '@modelcontextprotocol/server';
-import { chainMeta, innerWorkspace, storedByInner } from '../../src/proxy/chain.js';
+import { chainDataset, chainMeta, innerWorkspace, storedByInner, toInner } from '../../src/proxy/chain.js';
 import { ROUTED_META_KEY } from '../../src/proxy/route-hook.js';
 import { OWN_TOOL_NAMES } from '../../src/server/own-tools.js';
 import { DATASET_META_KEY, ROOT_META_KEY, WORKSPACE_META_KEY } from '../../src/workspace/handle.js';
@@ -72,5 +72,25 @@ describe('storedByInner', () => {
     expect(m.get('/a')).toEqual({ dst: '/first' });
     const many = Array.from({ length: 10_005 }, (_, i) => ({ src: `/s/${i}`, dst: `/d/${i}` }));
     expect(storedByInner(meta({ entries: many }), ROUTED_META_KEY).size).toBe(10_000);
+  });
+});
+
+describe('chainDataset: the dataset a proxy in front names', () => {
+  it.each([
+    ['a dataset name', { [DATASET_META_KEY]: 'tips' }, 'tips'],
+    ['no _meta', undefined, undefined],
+    ['not a string', { [DATASET_META_KEY]: 7 }, undefined],
+    ['an object', { [DATASET_META_KEY]: { name: 'tips' } }, undefined],
+    ['empty', { [DATASET_META_KEY]: '' }, undefined],
+    ['blank', { [DATASET_META_KEY]: '   ' }, undefined],
+    ['over 256 characters', { [DATASET_META_KEY]: 'x'.repeat(257) }, undefined],
+  ])('%s', (_why, meta, want) => {
+    expect(chainDataset(meta as Record<string, unknown> | undefined)).toBe(want);
+  });
+
+  it('a host\'s own chain keys never reach an inner server as the host wrote them', () => {
+    const meta: Record<string, unknown> = { [WORKSPACE_META_KEY]: 'evil/20200101_000000', [DATASET_META_KEY]: '../x', other: 1 };
+    toInner(meta, { root: 'S' }, 'R', {});
+    expect(meta).toEqual({ other: 1 });
   });
 });
