@@ -87,7 +87,7 @@ export async function checkConfig(settings: Settings, opts: { startTimeoutMs?: n
 }
 
 export function printCheck(r: CheckReport, print: Print): void {
-  print(`config         ${r.config ?? '(none: standalone, our three tools only)'}`);
+  print(`config         ${r.config ?? '(none: standalone, our own tools only)'}`);
   print(`workspaces     ${r.workspaces_root}`);
   print(`source roots   ${r.source_roots.join('\n               ')}`);
   for (const w of r.warnings) print(`warning        ${w}`);

@@ -12,12 +12,13 @@ import { openStore } from '../storage/open.js';
 import { runStamp } from '../time.js';
 import { Workspaces } from '../workspace/layout.js';
 import { readManifestFiles } from '../workspace/manifest.js';
+import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import { renderTree } from './tree.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/ds-server/', import.meta.url));
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const ROUTED_KEY = 'artifact-workspace/routed';
-const OWN = new Set(['ensure_workspace', 'route_artifacts', 'get_workspace_info']);
+const OWN = OWN_TOOL_NAMES;
 
 export interface DemoOptions {
   dir: string;

@@ -12,7 +12,7 @@ import type { AppServer, AppServerOptions } from '../server/app.js';
 import type { AppContext } from '../server/context.js';
 import { DownstreamFailure, protocolError } from '../server/errors.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
-import { WORKSPACE_VIEW_URI } from '../server/app-views.js';
+import { isAppView } from '../server/app-views.js';
 import type { CallExtra, CallScope, CreatedTask, HostEvent, HostListener, SourceEvent, TaskRequest, ToolSource } from '../server/sources.js';
 import { systemTimers, type Timers } from '../time.js';
 import { HandleError, WORKSPACE_META_KEY } from '../workspace/handle.js';
@@ -97,7 +97,7 @@ export class McpProxy implements ToolSource, HostListener {
     );
     this.byName = new Map(this.downstreams.map((d) => [d.name, d]));
     this.allowlist = createAllowlist(settings.routingTools, Object.fromEntries(entries.map(([n, c]) => [n, c.routing?.tools])));
-    this.extras = new ExtrasForwarder(this.downstreams, () => this.waitFirst(), (uri) => uri === WORKSPACE_VIEW_URI || (ctx.workspaces.store.keyOf(uri)?.length ?? 0) > 0);
+    this.extras = new ExtrasForwarder(this.downstreams, () => this.waitFirst(), (uri) => isAppView(uri) || (ctx.workspaces.store.keyOf(uri)?.length ?? 0) > 0);
     this.bridge = new InputBridge({ timers: opts.timers });
     this.tasks = new ProxiedTasks(ctx.tasks);
     this.pipeline = new CallPipeline({

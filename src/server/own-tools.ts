@@ -1,4 +1,4 @@
-// Our three tools as data: name, schemas, annotations and a handler over a session.
+// Our own tools as data: name, schemas, annotations and a handler over a session.
 // Handlers return plain objects; src/server/app.ts turns them into MCP results in one place.
 import type { z } from 'zod';
 import type { Tool } from '@modelcontextprotocol/server';
@@ -10,9 +10,13 @@ import { datasetSlug } from '../workspace/slug.js';
 import type { RunTarget } from '../workspace/types.js';
 import type { AppContext } from './context.js';
 import { ToolFailure } from './errors.js';
-import { WORKSPACE_VIEW_URI } from './app-views.js';
+import { COMPARE_VIEW_URI, WORKSPACE_VIEW_URI } from './app-views.js';
+import { compareRuns } from '../ui/model.js';
+import { isRunId } from '../workspace/slug.js';
 import { describeRun } from './info.js';
 import {
+  CompareInput,
+  CompareOutput,
   EnsureInput,
   EnsureOutput,
   InfoInput,
@@ -20,6 +24,7 @@ import {
   RouteInput,
   RouteOutput,
   toolJsonSchema,
+  type CompareOut,
   type EnsureOut,
   type InfoOut,
   type RouteOut,
@@ -147,6 +152,33 @@ async function getWorkspaceInfo(args: z.infer<typeof InfoInput>, session: Worksp
   }
 }
 
+/** A run of `slug` named by its id or by a handle of that dataset. */
+function runOf(slug: string, value: string, arg: 'a' | 'b'): string {
+  let id = value;
+  if (value.includes('/')) {
+    let h;
+    try {
+      h = parseHandle(value);
+    } catch (e) {
+      throw new ToolFailure(`\`${arg}\`: ${(e as Error).message}`);
+    }
+    if (h.dataset !== slug) throw new ToolFailure(`\`${arg}\` ${JSON.stringify(value)} is a run of "${h.dataset}", but \`dataset\` names "${slug}"`);
+    id = h.runId;
+  }
+  if (!isRunId(id)) throw new ToolFailure(`\`${arg}\` ${JSON.stringify(value)} is not a run id (like "20261130_101500" or "20261130_101500_2") nor a handle "{dataset}/{run_id}"`);
+  return id;
+}
+
+async function compareRunsTool(args: z.infer<typeof CompareInput>, _session: WorkspaceSession, ctx: AppContext): Promise<CompareOut> {
+  const slug = datasetSlug(args.dataset);
+  const [a, b] = [runOf(slug, args.a, 'a'), runOf(slug, args.b, 'b')];
+  for (const id of new Set([a, b])) if (!(await ctx.workspaces.findRun(slug, id))) throw new ToolFailure(`dataset "${slug}" has no run "${id}"; get_workspace_info {dataset: "${slug}"} lists its runs`);
+  const out = await compareRuns(ctx.workspaces, slug, a, b);
+  // Gone between the check and the read (pruned meanwhile).
+  if (!out) throw new ToolFailure(`dataset "${slug}" has no run "${a}" or "${b}" any more`);
+  return out;
+}
+
 export const OWN_TOOLS: OwnTool[] = [
   define(
     'ensure_workspace',
@@ -187,6 +219,19 @@ export const OWN_TOOLS: OwnTool[] = [
       _meta: { ui: { resourceUri: WORKSPACE_VIEW_URI } },
     },
     getWorkspaceInfo,
+  ),
+  define(
+    'compare_runs',
+    CompareInput,
+    CompareOutput,
+    {
+      title: 'Compare runs',
+      description:
+        'Compare two runs of a dataset: files added, removed or changed (by sha256), metrics JSON side by side with deltas (b − a), and the plots both runs have. Runs are named by run id or handle. Read-only.',
+      annotations: { title: 'Compare runs', readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      _meta: { ui: { resourceUri: COMPARE_VIEW_URI } },
+    },
+    compareRunsTool,
   ),
 ];
 

@@ -1,4 +1,4 @@
-// Input and output schemas of our three tools: one zod source for validation, for the JSON Schemas
+// Input and output schemas of our own tools: one zod source for validation, for the JSON Schemas
 // advertised in tools/list, and for the types the handlers return.
 import { z } from 'zod';
 import { SUBDIRS } from '../workspace/types.js';
@@ -98,7 +98,32 @@ export const InfoOutput = z.object({
   recent: z.array(entry).describe('The last manifest entries, newest last.'),
 });
 
+const runIdArg = z.string().min(1).max(64);
+
+export const CompareInput = z.strictObject({
+  dataset: datasetArg,
+  a: runIdArg.describe('The run compared from: a run id of the dataset ("20261130_101500"), or a handle "{dataset}/{run_id}".'),
+  b: runIdArg.describe('The run compared to, the same way; deltas are b − a.'),
+});
+
+const metricValue = z.union([z.number(), z.string()]);
+
+export const CompareOutput = z.object({
+  dataset: z.string(),
+  a: z.string(),
+  b: z.string(),
+  added: z.array(z.string()).describe('Files only in b, by path below the run ("plots/roc.png").'),
+  removed: z.array(z.string()).describe('Files only in a.'),
+  changed: z.array(z.string()).describe('Files in both whose content differs (by sha256).'),
+  same: z.number().describe('How many files are in both with the same content.'),
+  metrics: z
+    .array(z.object({ file: z.string(), key: z.string(), a: metricValue.optional(), b: metricValue.optional(), delta: z.number().optional() }))
+    .describe('Metrics JSON values of either run by file and dotted key, with b − a for numbers.'),
+  plots: z.array(z.string()).describe('Plots of the same path in both runs, to look at side by side.'),
+});
+
 export type EnsureOut = z.infer<typeof EnsureOutput>;
+export type CompareOut = z.infer<typeof CompareOutput>;
 export type RouteOut = z.infer<typeof RouteOutput>;
 export type InfoOut = z.infer<typeof InfoOutput>;
 

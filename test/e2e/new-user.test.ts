@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/client';
+import { OWN_TOOL_NAMES } from '../../src/server/own-tools.js';
 import { alive, CLI, onCleanup, tempDir } from '../helpers.js';
 import { EVERYTHING, waitFor } from '../proxy/harness.js';
 
@@ -120,7 +121,7 @@ describe('a new user, through a real host', () => {
     const direct = new Client({ name: 'direct', version: '1' }, { capabilities: {} });
     onCleanup(() => direct.close());
     await direct.connect(new StdioClientTransport({ ...entry, stderr: 'ignore' }));
-    const ours = new Set(['ensure_workspace', 'route_artifacts', 'get_workspace_info']);
+    const ours = OWN_TOOL_NAMES;
     const proxied = (await h.client.listTools()).tools.map((t) => t.name).filter((n) => !ours.has(n));
     const want = (await direct.listTools()).tools.map((t) => t.name);
     expect(proxied.sort()).toEqual(want.sort());

@@ -58,7 +58,7 @@ describe.each(['stdio', 'http'] as const)('standalone over %s', (front) => {
     const connect = async () => (front === 'stdio' ? overStdio(era, b) : overHttp(era, (await startHttpCli(b.config, b.dir)).url));
     const c = await connect();
     expect(c.getNegotiatedProtocolVersion()).toBe(VERSION[era]);
-    expect((await c.listTools()).tools.map((t) => t.name).sort()).toEqual(['ensure_workspace', 'get_workspace_info', 'route_artifacts']);
+    expect((await c.listTools()).tools.map((t) => t.name).sort()).toEqual(['compare_runs', 'ensure_workspace', 'get_workspace_info', 'route_artifacts']);
     const ws = sc(await call(c, 'ensure_workspace', { dataset: 'tips' }));
     expect(ws.workspace).toBe(`tips/${ws.run_id}`);
     const src = path.join(b.dir, 'hist.png');

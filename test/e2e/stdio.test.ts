@@ -12,12 +12,12 @@ async function spawnServer(env: Record<string, string>, cwd: string) {
 }
 
 describe('artifact-workspace serve over stdio', () => {
-  it('serves the three tools; logs only on stderr', async () => {
+  it('serves our four tools; logs only on stderr', async () => {
     const cwd = await tempDir();
     const root = path.join(cwd, 'ws');
     const srv = await spawnServer({ WORKSPACES_ROOT: root }, cwd);
     const { tools } = await srv.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['ensure_workspace', 'get_workspace_info', 'route_artifacts']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['compare_runs', 'ensure_workspace', 'get_workspace_info', 'route_artifacts']);
     const ws = await srv.call('ensure_workspace', { dataset: 'tips.csv' });
     expect(ws.workspace_root).toBe(path.join(root, 'tips', ws.run_id));
     expect(srv.stderr()).toMatch(/workspaces root/);

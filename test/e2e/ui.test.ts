@@ -37,6 +37,29 @@ async function startUi(cwd: string, extra: string[] = [], env: NodeJS.ProcessEnv
   });
 }
 
+/** A minimal MCP Apps host page: the view in a sandboxed frame; answers ui/initialize, then sends the tool result. */
+async function renderApp(browser: Browser, html: string, result: unknown) {
+  const page = await browser.newPage();
+  await page.setContent('<iframe id="app" sandbox="allow-scripts"></iframe>');
+  await page.evaluate(
+    ({ html, result }) => {
+      const g = globalThis as unknown as {
+        document: { getElementById(id: string): { contentWindow: { postMessage(m: unknown, o: string): void }; srcdoc: string } };
+        addEventListener(type: string, fn: (e: { data: { id?: number; method?: string } }) => void): void;
+      };
+      const app = g.document.getElementById('app');
+      g.addEventListener('message', (e) => {
+        const m = e.data;
+        if (m.method === 'ui/initialize') app.contentWindow.postMessage({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: '2026-01-26', hostInfo: { name: 'test-host', version: '1' }, hostCapabilities: {}, hostContext: {} } }, '*');
+        if (m.method === 'ui/notifications/initialized') app.contentWindow.postMessage({ jsonrpc: '2.0', method: 'ui/notifications/tool-result', params: result }, '*');
+      });
+      app.srcdoc = html;
+    },
+    { html, result },
+  );
+  return { page, frame: page.frameLocator('#app') };
+}
+
 describe.skipIf(!have)('the workspace browser', () => {
   let browser: Browser;
   let dir: string;
@@ -223,30 +246,33 @@ describe.skipIf(!have)('the workspace browser', () => {
     // A tool name with markup in it: shown as text, never as markup.
     await h.call('route_artifacts', { paths: [src], type: 'model', tool: '<b>evil</b>' });
     const result = await h.call('get_workspace_info');
-    const page = await browser.newPage();
-    // A minimal MCP Apps host: answers ui/initialize, then sends the tool result.
-    await page.setContent('<iframe id="app" sandbox="allow-scripts"></iframe>');
-    await page.evaluate(
-      ({ html, result }) => {
-        const g = globalThis as unknown as {
-          document: { getElementById(id: string): { contentWindow: { postMessage(m: unknown, o: string): void }; srcdoc: string } };
-          addEventListener(type: string, fn: (e: { data: { id?: number; method?: string } }) => void): void;
-        };
-        const app = g.document.getElementById('app');
-        g.addEventListener('message', (e) => {
-          const m = e.data;
-          if (m.method === 'ui/initialize') app.contentWindow.postMessage({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: '2026-01-26', hostInfo: { name: 'test-host', version: '1' }, hostCapabilities: {}, hostContext: {} } }, '*');
-          if (m.method === 'ui/notifications/initialized') app.contentWindow.postMessage({ jsonrpc: '2.0', method: 'ui/notifications/tool-result', params: result }, '*');
-        });
-        app.srcdoc = html;
-      },
-      { html: view.text, result },
-    );
-    const frame = page.frameLocator('#app');
+    const { page, frame } = await renderApp(browser, view.text, result);
     await expect.poll(() => frame.locator('#title').innerText(), { timeout: 10_000 }).toMatch(/^tips\/\d{8}_\d{6}/);
     expect(await frame.locator('#recent tbody td').first().innerText()).toBe('model.bin');
     expect(await frame.locator('#recent tbody td').nth(2).innerText()).toBe('<b>evil</b>');
     expect(await frame.locator('#recent b').count()).toBe(0);
+    await page.close();
+  });
+
+  it('compare_runs as an MCP App: the same comparison as the compare page, deltas and all', async () => {
+    const h = await startInMemory({ flags: { root: path.join(dir, '.uploaded', '_workspaces') } });
+    const tool = (await h.client.listTools()).tools.find((t) => t.name === 'compare_runs')!;
+    const uri = (tool._meta as { ui?: { resourceUri?: string } }).ui?.resourceUri;
+    expect(uri).toBe('ui://artifact-workspace/compare.html');
+    expect((await h.client.listResources()).resources.find((r) => r.uri === uri)?.mimeType).toBe('text/html;profile=mcp-app');
+    const view = (await h.client.readResource({ uri: uri! })).contents[0] as { text: string };
+    // Through client.callTool: the result is checked against the tool's outputSchema.
+    const result = await h.client.callTool({ name: 'compare_runs', arguments: { dataset: 'tips', a: runs[0], b: `tips/${runs[1]}` } });
+    const s = result.structuredContent as { changed: string[]; metrics: { key: string; delta?: number }[]; plots: string[] };
+    expect(s.changed).toContain('metrics/metrics.json');
+    expect(s.metrics.find((m) => m.key === 'accuracy')?.delta).toBeCloseTo(-0.05, 6);
+    const { page, frame } = await renderApp(browser, view.text, result);
+    await expect.poll(() => frame.locator('#title').innerText(), { timeout: 10_000 }).toBe(`tips: ${runs[0]} → ${runs[1]}`);
+    expect(await frame.locator('#changed li').allInnerTexts()).toContain('metrics/metrics.json');
+    const acc = frame.locator('#metrics tbody tr', { has: frame.locator('td', { hasText: /^accuracy$/ }) });
+    expect(await acc.locator('td').nth(4).innerText()).toBe('-0.05');
+    expect(await acc.locator('td.down').count()).toBe(1);
+    expect((await frame.locator('#plots li').allInnerTexts()).length).toBe(s.plots.length);
     await page.close();
   });
 

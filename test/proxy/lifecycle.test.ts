@@ -94,7 +94,7 @@ describe('lifecycle', () => {
   it('tools.allow / tools.deny hide tools', async () => {
     const h = await startProxy({ mcpServers: { ds: fixtureEntry({}, { tools: { allow: ['e*', 'slow'], deny: ['ensure_*'] } }) } });
     const names = (await h.client.listTools()).tools.map((t) => t.name);
-    expect(names).toEqual(['ensure_workspace', 'route_artifacts', 'get_workspace_info', 'echo', 'slow']);
+    expect(names).toEqual(['ensure_workspace', 'route_artifacts', 'get_workspace_info', 'compare_runs', 'echo', 'slow']);
     await expect(h.call('crash')).rejects.toThrow(/Unknown tool: crash/);
   });
 

@@ -9,7 +9,7 @@ import type { Progress } from '@modelcontextprotocol/server';
 import { tempDir } from '../helpers.js';
 import { FIXTURE, fixtureEntry, startDirect, startProxy, waitFor } from './harness.js';
 
-const OWN = ['ensure_workspace', 'route_artifacts', 'get_workspace_info'];
+const OWN = ['ensure_workspace', 'route_artifacts', 'get_workspace_info', 'compare_runs'];
 
 async function both(routingTools: string[] = ['files']) {
   const out = await tempDir('aw-fixture-out-');
@@ -24,9 +24,9 @@ describe('parity: direct vs through the proxy', () => {
     const { direct, proxied } = await both();
     const d = (await direct.client.listTools()).tools;
     const p = (await proxied.client.listTools()).tools;
-    expect(p.slice(0, 3).map((t) => t.name)).toEqual(OWN);
+    expect(p.slice(0, OWN.length).map((t) => t.name)).toEqual(OWN);
     const expected = d.map((t) => (t.name === 'ensure_workspace' ? { ...t, name: 'ds__ensure_workspace' } : t));
-    expect(p.slice(3)).toEqual(expected);
+    expect(p.slice(OWN.length)).toEqual(expected);
   });
 
   it('results: content, structuredContent, _meta and isError are the same', async () => {

@@ -9,10 +9,11 @@ import { ProtocolErrorCode } from '@modelcontextprotocol/server';
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 describe('standalone tools over a real MCP client', () => {
-  it('lists exactly the three tools with object output schemas and annotations', async () => {
+  it('lists exactly our four tools with object output schemas and annotations', async () => {
     const h = await startInMemory();
     const { tools } = await h.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['ensure_workspace', 'get_workspace_info', 'route_artifacts']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['compare_runs', 'ensure_workspace', 'get_workspace_info', 'route_artifacts']);
+    expect(tools.find((t) => t.name === 'compare_runs')!.annotations?.readOnlyHint).toBe(true);
     for (const t of tools) {
       expect(t.outputSchema?.type).toBe('object');
       expect(t.inputSchema.type).toBe('object');
@@ -250,5 +251,62 @@ describe('workspace handles in our tools', () => {
   it('a handle longer than the schema allows is a protocol error (invalid params)', async () => {
     const h = await startInMemory();
     await expect(h.call('get_workspace_info', { workspace: `${'a'.repeat(200)}/20991231_235959` })).rejects.toMatchObject({ code: ProtocolErrorCode.InvalidParams });
+  });
+});
+
+describe('compare_runs', () => {
+  /** Two runs of tips: a model in both (same bytes), metrics that differ, a plot only in the second. */
+  async function twoRuns() {
+    const h = await startInMemory();
+    const dir = await tempDir();
+    const file = async (name: string, body: string) => {
+      const p = path.join(dir, name);
+      await fs.writeFile(p, body);
+      return p;
+    };
+    const a = sc(await h.call('ensure_workspace', { dataset: 'tips' }));
+    await h.call('route_artifacts', { paths: [await file('model.pkl', 'weights'), { path: await file('metrics.json', JSON.stringify({ accuracy: 0.9, f1: { macro: 0.8 }, note: 'first' })), type: 'metrics' }] });
+    await fs.rm(path.join(dir, 'metrics.json'));
+    const b = sc(await h.call('ensure_workspace', { dataset: 'tips', new_run: true }));
+    await h.call('route_artifacts', {
+      paths: [await file('model.pkl', 'weights'), { path: await file('metrics.json', JSON.stringify({ accuracy: 0.85, recall: 0.7, note: 'second' })), type: 'metrics' }, await file('roc.png', 'png')],
+    });
+    return { h, a: a.run_id as string, b: b.run_id as string };
+  }
+
+  it('reports files added, removed and changed by content, and metrics with deltas (b − a)', async () => {
+    const { h, a, b } = await twoRuns();
+    // client.callTool checks structuredContent against the advertised outputSchema.
+    const out = sc((await h.client.callTool({ name: 'compare_runs', arguments: { dataset: 'tips.csv', a, b } })) as any);
+    expect(out).toMatchObject({ dataset: 'tips', a, b, added: ['plots/roc.png'], removed: [], changed: ['metrics/metrics.json'], same: 1, plots: [] });
+    const byKey = Object.fromEntries(out.metrics.map((m: { key: string }) => [m.key, m]));
+    expect(byKey.accuracy.delta).toBeCloseTo(-0.05, 9);
+    expect(byKey['f1.macro']).toEqual({ file: 'metrics.json', key: 'f1.macro', a: 0.8 });
+    expect(byKey.recall).toEqual({ file: 'metrics.json', key: 'recall', b: 0.7 });
+    expect(byKey.note).toEqual({ file: 'metrics.json', key: 'note', a: 'first', b: 'second' });
+    // The other way round, by handle: what was added is now removed.
+    const back = sc(await h.call('compare_runs', { dataset: 'tips', a: `tips/${b}`, b: `tips/${a}` }));
+    expect(back).toMatchObject({ added: [], removed: ['plots/roc.png'], changed: ['metrics/metrics.json'] });
+    // A run against itself: all the same.
+    expect(sc(await h.call('compare_runs', { dataset: 'tips', a, b: a }))).toMatchObject({ added: [], removed: [], changed: [], same: 2 });
+  });
+
+  // Each is an isError result with its reason; nothing is written.
+  const bad: [string, (a: string, b: string) => Record<string, unknown>, RegExp][] = [
+    ['a run that does not exist', (a) => ({ dataset: 'tips', a, b: '20991231_235959' }), /has no run "20991231_235959"/],
+    ['a dataset without runs', (a, b) => ({ dataset: 'iris', a, b }), /dataset "iris" has no run/],
+    ['a path for a run', (a) => ({ dataset: 'tips', a, b: '../../etc' }), /is a run of "\.\."|not a workspace handle|not a run id/],
+    ['a run id with a traversal', (a) => ({ dataset: 'tips', a, b: '20991231_235959/../..' }), /not a workspace handle|not a run id/],
+    ['the latest pointer', (a) => ({ dataset: 'tips', a, b: 'latest' }), /not a run id/],
+    ['a handle of another dataset', (a, b) => ({ dataset: 'tips', a, b: `iris/${b}` }), /is a run of "iris", but `dataset` names "tips"/],
+    ['a hidden name', (a) => ({ dataset: 'tips', a, b: '.manifests' }), /not a run id/],
+  ];
+  it.each(bad)('refuses %s and changes nothing', async (_what, args, why) => {
+    const { h, a, b } = await twoRuns();
+    const before = await snapshot(h.root);
+    const res = await h.call('compare_runs', args(a, b));
+    expect(res.isError).toBe(true);
+    expect((res.content[0] as { text: string }).text).toMatch(why);
+    expect(await snapshot(h.root)).toEqual(before);
   });
 });

@@ -96,7 +96,7 @@ describe('Streamable HTTP front', () => {
     expect(await raw(f.port, {}, INIT)).toBe(401);
     expect(await raw(f.port, { authorization: 'Bearer wrong' }, INIT)).toBe(401);
     const { c } = await client(f.url, { authorization: 'Bearer s3cret' });
-    expect((await c.listTools()).tools).toHaveLength(3);
+    expect((await c.listTools()).tools).toHaveLength(4);
   });
 
   it('answers unknown sessions with 404, missing initialize with 400, other paths with 404', async () => {
