@@ -3,6 +3,7 @@
 // so tests can hand in any (file, env, flags) triple. The JSON Schema for editors is generated
 // from `ConfigSchema` (scripts/gen-schema.mjs), so the two cannot drift.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { expandPath } from './expand.js';
 
@@ -192,6 +193,9 @@ export function resolveSettings(input: {
   const rootPicked = pick(flags.root, env.WORKSPACES_ROOT, file.workspace?.root);
   const rootRaw = rootPicked === undefined ? undefined : expandPath(rootPicked, env);
   const rootBase = flags.root || env.WORKSPACES_ROOT ? cwd : baseDir;
+  // An object store's URI is a root as it is; any other scheme is a mistake, not a folder named `gs:`.
+  const rootIsUri = rootRaw !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(rootRaw) && !/^file:\/\//i.test(rootRaw);
+  if (rootIsUri && !/^s3:\/\//i.test(rootRaw)) problems.push(`workspaces root ${rootRaw}: only a local folder or s3://BUCKET/PREFIX is supported`);
 
   const modeRaw = pick(flags.mode, env.ARTIFACT_ROUTING_MODE, file.routing?.mode) ?? 'copy';
   const modeSource = flags.mode ? '--mode' : env.ARTIFACT_ROUTING_MODE ? 'ARTIFACT_ROUTING_MODE' : 'routing.mode';
@@ -207,7 +211,7 @@ export function resolveSettings(input: {
     configPath,
     baseDir,
     uploadRoot,
-    workspacesRoot: rootRaw ? path.resolve(rootBase, rootRaw) : undefined,
+    workspacesRoot: rootRaw ? (rootIsUri ? rootRaw : path.resolve(rootBase, /^file:\/\//i.test(rootRaw) ? fileURLToPath(rootRaw) : rootRaw)) : undefined,
     mode: modeRaw as 'copy' | 'move',
     routingTools: file.routing?.tools ?? ['@default'],
     datasetArgs: file.routing?.datasetArgs ?? DEFAULT_DATASET_ARGS,

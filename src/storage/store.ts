@@ -167,8 +167,11 @@ export interface WorkspaceStore {
 
   /** The run id `{dataset}/latest` names, or undefined. */
   readLatest(dataset: string): Promise<string | undefined>;
-  /** Points `{dataset}/latest` at `runId`. */
-  writeLatest(dataset: string, runId: string): Promise<void>;
+  /**
+   * Points `{dataset}/latest` at `runId`. With `order` (run ids, oldest first), a store that can
+   * compare and swap moves it only forward: a pointer already at a newer run stays.
+   */
+  writeLatest(dataset: string, runId: string, order?: (a: string, b: string) => number): Promise<void>;
 
   /** File counts and bytes per subfolder of a run, and the newest names of one of them. */
   runCounts(run: Key, shape: RunShape): Promise<FolderCounts>;

@@ -136,7 +136,7 @@ export class Workspaces {
     for (let i = 0; i < 5; i++) {
       const newest = (await this.recentRuns(slug, 1))[0] ?? want;
       want = compareRunIds(newest, want) > 0 ? newest : want;
-      await this.store.writeLatest(slug, want);
+      await this.store.writeLatest(slug, want, compareRunIds);
       if ((await this.recentRuns(slug, 1))[0] === want) return;
     }
   }
