@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # What the tests need besides npm packages: Debian's chromium for the browser tests
-# (test/e2e/ui.test.ts drives it with playwright-core; no browser download). Needs root, or a
-# chromium already on the machine. CI runs it before `npm test`.
+# (test/e2e/ui.test.ts drives it with playwright-core; no browser download), and Ceph's mon, OSD
+# and radosgw for the S3 suite (test/s3/, on the engine scripts/s3-engine.sh runs). Needs root,
+# or both already on the machine. CI runs it before `npm test`.
 set -euo pipefail
 say() { printf '[test-deps] %s\n' "$*" >&2; }
+here=$(cd "$(dirname "$0")" && pwd)
+t0=$SECONDS
+bash "$here/s3-engine.sh" install
+say "ceph ready in $((SECONDS - t0))s"
 if [[ -x /usr/bin/chromium ]]; then
   say "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo present)"
   exit 0

@@ -55,6 +55,14 @@ export const ConfigSchema = z.strictObject({
       root: z.string().optional().describe('WORKSPACES_ROOT: where the dataset folders live. Default {uploadRoot}/_workspaces.'),
       uploadRoot: z.string().optional().describe('UPLOAD_ROOT: default .uploaded beside this file.'),
       maxArtifactBytes: z.number().int().positive().optional().describe('Largest single artifact routed (default 10 GiB).'),
+      s3: z
+        .strictObject({
+          forcePathStyle: z.boolean().optional().describe('Path-style addressing (https://endpoint/bucket/key). Default: on when AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL names an endpoint, else off.'),
+          partMiB: z.number().int().min(5).max(5120).optional().describe('Multipart part size in MiB, and the size above which uploads are multipart (default 8).'),
+          parallelParts: z.number().int().min(1).max(64).optional().describe('Parts of one upload in flight at once (default 4); memory is about (parallelParts + 1) × partMiB per upload.'),
+        })
+        .optional()
+        .describe('For an s3://BUCKET/PREFIX root.'),
     })
     .optional(),
   routing: z
@@ -113,6 +121,8 @@ export interface Settings {
   /** Files an inner artifact-workspace stored under another root: copied here, or linked there. */
   otherRoots: 'copy' | 'link';
   maxArtifactBytes: number;
+  /** For an s3:// root (README "S3 workspaces"). */
+  s3: { forcePathStyle?: boolean; partBytes?: number; queue?: number };
   servers: Record<string, ServerConfig>;
   transport: 'stdio' | 'http';
   host: string;
@@ -219,6 +229,11 @@ export function resolveSettings(input: {
     resultKeys: Array.isArray(file.routing?.resultKeys) ? Object.fromEntries(file.routing.resultKeys.map((k) => [k, ''])) : { ...(file.routing?.resultKeys ?? {}) },
     otherRoots: file.routing?.otherRoots ?? 'copy',
     maxArtifactBytes: file.workspace?.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
+    s3: {
+      ...(file.workspace?.s3?.forcePathStyle !== undefined && { forcePathStyle: file.workspace.s3.forcePathStyle }),
+      ...(file.workspace?.s3?.partMiB !== undefined && { partBytes: file.workspace.s3.partMiB * 1024 ** 2 }),
+      ...(file.workspace?.s3?.parallelParts !== undefined && { queue: file.workspace.s3.parallelParts }),
+    },
     servers: file.mcpServers ?? {},
     transport: transport as 'stdio' | 'http',
     host: flags.host ?? '127.0.0.1',

@@ -25,5 +25,5 @@ export async function openWorkspaces(flags: Flags): Promise<{ ws: Workspaces; se
   const settings = loadSettings(flags);
   // Read-only commands never create the root: an explicit one that is missing is an error.
   const root = settings.workspacesRoot ?? (await chooseRoots(settings)).workspacesRoot;
-  return { ws: await Workspaces.open(root, undefined, { create: false }), settings };
+  return { ws: await Workspaces.open(root, undefined, { create: false, ...settings.s3 }), settings };
 }

@@ -46,6 +46,12 @@ describe('config layering (flag > env > file)', () => {
     expect(f.mode).toBe('move');
   });
 
+  it('an s3:// root is kept as it is, never a folder named "s3:"; file:// is a folder', () => {
+    expect(settings(file, { WORKSPACES_ROOT: 's3://team-bucket/ws' }).workspacesRoot).toBe('s3://team-bucket/ws');
+    expect(settings(file, {}, { root: 'S3://team-bucket' }).workspacesRoot).toBe('S3://team-bucket');
+    expect(settings(file, {}, { root: 'file:///srv/ws' }).workspacesRoot).toBe('/srv/ws');
+  });
+
   it('an empty environment variable does not override', () => {
     expect(settings(file, { ARTIFACT_ROUTING_MODE: '' }).mode).toBe('move');
   });
@@ -55,6 +61,8 @@ describe('config layering (flag > env > file)', () => {
     [{}, { mode: 'zip' }, /--mode: expected "copy" or "move"/],
     [{}, { transport: 'carrier-pigeon' }, /--transport: expected "stdio" or "http"/],
     [{}, { port: '99999' }, /--port: expected an integer 0-65535/],
+    [{ WORKSPACES_ROOT: 'gs://bucket/ws' }, {}, /only a local folder or s3:\/\/BUCKET\/PREFIX/],
+    [{}, { root: 'https://example.com/ws' }, /only a local folder or s3:\/\/BUCKET\/PREFIX/],
   ])('rejects bad env/flag values %#', (env, flags, re) => {
     expect(() => settings(undefined, env, flags)).toThrow(re);
   });

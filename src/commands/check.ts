@@ -41,7 +41,7 @@ export async function checkConfig(settings: Settings, opts: { startTimeoutMs?: n
   const home = os.homedir();
   const ds = downstreamSourceRoots(settings.servers, { home, baseDir: settings.baseDir, env });
   warnings.push(...ds.warnings);
-  const sourceRoots = [roots.uploadRoot, roots.workspacesRoot, os.tmpdir()];
+  const sourceRoots = [roots.uploadRoot, ...(/^s3:\/\//i.test(roots.workspacesRoot) ? [] : [roots.workspacesRoot]), os.tmpdir()];
   for (const r of settings.sourceRoots) {
     const broad = broadRootReason(r, home);
     if (broad) warnings.push(`routing.sourceRoots: ${r} is ${broad}: not allowed (too broad)`);

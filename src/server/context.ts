@@ -11,6 +11,7 @@ import { Workspaces } from '../workspace/layout.js';
 import { TaskBoard } from './tasks.js';
 import type { RunTarget } from '../workspace/types.js';
 import { chooseRoots, type RootChoice } from '../storage/local-roots.js';
+import { isRemoteRoot, type StoreOptions } from '../storage/open.js';
 
 export interface RoutingService {
   route(req: RouteRequest): Promise<RouteOutcome>;
@@ -45,7 +46,7 @@ export async function createContext(
   const timers = opts.timers ?? systemTimers;
   const roots = await chooseRoots(settings, opts.dataDir);
   if (roots.fallback) log.warn(`${roots.fallback}; using ${roots.workspacesRoot}`);
-  const workspaces = await Workspaces.open(roots.workspacesRoot, clock, { maxBytes: settings.maxArtifactBytes });
+  const workspaces = await openWorkspaces(roots.workspacesRoot, clock, { maxBytes: settings.maxArtifactBytes, ...settings.s3 }, log);
   const homeDir = opts.homeDir ?? os.homedir();
   const sourceRoots = settings.sourceRoots.filter((r) => {
     const broad = broadRootReason(r, homeDir);
@@ -53,7 +54,8 @@ export async function createContext(
     return !broad;
   });
   const policy = await createSourcePolicy({
-    roots: [roots.uploadRoot, workspaces.root, os.tmpdir(), ...sourceRoots, ...(opts.extraSourceRoots ?? [])],
+    // An object-store root holds no local files to route from: only a local root is a source root.
+    roots: [roots.uploadRoot, ...(isRemoteRoot(workspaces.root) ? [] : [workspaces.root]), os.tmpdir(), ...sourceRoots, ...(opts.extraSourceRoots ?? [])],
     homeDir,
   });
   const store = workspaces.store;
@@ -95,4 +97,19 @@ function routingService(route: (req: RouteRequest) => Promise<RouteOutcome>, log
       return () => listeners.delete(listener);
     },
   };
+}
+
+/**
+ * The workspaces, opened for a server. An object store that cannot be reached or used at start
+ * (a missing bucket, refused credentials, an endpoint down) does not stop the server: the reason
+ * is logged, and every tool call answers with it until it is fixed (README "S3 workspaces").
+ */
+async function openWorkspaces(root: string, clock: Clock, opts: StoreOptions, log: Logger): Promise<Workspaces> {
+  try {
+    return await Workspaces.open(root, clock, opts);
+  } catch (e) {
+    if (!isRemoteRoot(root)) throw e;
+    log.warn(`${(e as Error).message}; serving anyway: tool calls will answer with this reason until it is fixed`);
+    return Workspaces.open(root, clock, { ...opts, probe: false });
+  }
 }

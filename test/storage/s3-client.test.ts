@@ -1,0 +1,53 @@
+// The pure parts of the S3 backend: which roots name a bucket and prefix, and which failures
+// become which reasons. The engine-backed suite is test/s3/.
+import { S3ServiceException } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { parseS3Root, s3Reason } from '../../src/storage/s3-client.js';
+import { StoreRefusal } from '../../src/storage/store.js';
+
+describe('parseS3Root', () => {
+  it.each([
+    ['s3://bucket', { bucket: 'bucket', prefix: [] }],
+    ['s3://bucket/', { bucket: 'bucket', prefix: [] }],
+    ['s3://team.bucket-1/ml/ws', { bucket: 'team.bucket-1', prefix: ['ml', 'ws'] }],
+    ['S3://bucket//a///b/', { bucket: 'bucket', prefix: ['a', 'b'] }],
+  ])('%s', (root, want) => expect(parseS3Root(root)).toEqual(want));
+
+  // Hostile or mistaken roots: refused with a reason, never guessed at.
+  it.each([
+    ['s3://', /not an S3 bucket name/],
+    ['s3://ab', /not an S3 bucket name/],
+    ['s3://Bucket/x', /not an S3 bucket name/],
+    ['s3://bucket_name/x', /not an S3 bucket name/],
+    ['s3://a..b/x', /not an S3 bucket name/],
+    ['s3://-bucket/x', /not an S3 bucket name/],
+    ['s3://bucket/../x', /prefix segment "\.\." is not allowed/],
+    ['s3://bucket/./x', /prefix segment "\." is not allowed/],
+    ['s3://bucket/.artifact-workspace', /prefix segment ".artifact-workspace" is not allowed/],
+    ['s3://bucket/a\\b', /is not allowed/],
+    ['gs://bucket/x', /not an s3:\/\/BUCKET\/PREFIX URI/],
+  ])('refuses %s', (root, why) => {
+    expect(() => parseS3Root(root)).toThrow(StoreRefusal);
+    expect(() => parseS3Root(root)).toThrow(why);
+  });
+});
+
+describe('s3Reason', () => {
+  const svc = (name: string, status: number) => new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
+  const sys = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+  it.each([
+    [svc('NoSuchBucket', 404), /bucket "b" does not exist at http:\/\/s3\.local: create it/],
+    [svc('SignatureDoesNotMatch', 403), /refused the credentials \(SignatureDoesNotMatch\).*AWS_SECRET_ACCESS_KEY/],
+    [svc('InvalidAccessKeyId', 403), /refused the credentials/],
+    [svc('AccessDenied', 403), /refused the credentials|denied access/],
+    [svc('SlowDown', 503), /throttling or unavailable \(SlowDown\) after retries with backoff/],
+    [svc('InternalError', 500), /answered 500 InternalError/],
+    [sys('ECONNREFUSED'), /cannot reach the S3 endpoint http:\/\/s3\.local \(ECONNREFUSED\)/],
+    [sys('ENOTFOUND'), /cannot reach the S3 endpoint/],
+    [Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }), /did not answer in time/],
+  ])('%#: %s', (e, why) => {
+    const r = s3Reason(e, { bucket: 'b', endpoint: 'http://s3.local' });
+    expect(r).toBeInstanceOf(StoreRefusal);
+    expect(r.message).toMatch(why);
+  });
+});
