@@ -12,7 +12,7 @@ const MAX_VARIANTS = 10_000;
 const TAKEN = new Set(['EEXIST', 'ENOTEMPTY', 'ENOTDIR']);
 
 /** Sanitised, collision-free destination segments for a folder's members. */
-class DestNames {
+export class DestNames {
   private readonly byParent = new Map<string, { names: Map<string, string>; used: Set<string> }>();
 
   map(rel: readonly string[]): string[] {

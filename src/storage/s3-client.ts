@@ -62,6 +62,8 @@ export function makeClient(opts: S3ClientOptions = {}): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: opts.maxAttempts ?? 6,
     retryMode: 'standard',
+    // A bucket in another region than AWS_REGION still answers (AWS redirects, the SDK follows).
+    followRegionRedirects: true,
     requestHandler: {
       // An endpoint that does not answer fails in seconds, not after the OS's TCP timeout.
       connectionTimeout: 5000,
@@ -79,7 +81,7 @@ export const statusOf = (e: unknown): number | undefined => (e as { $metadata?: 
 /** "Lost a conditional write": 412, or a 409 ConditionalRequestConflict (AWS) — or a 500 some engines answer racing writers with; callers re-check. */
 export const isPreconditionFailed = (e: unknown): boolean => {
   const s = statusOf(e);
-  return s === 412 || s === 409 || (e as Error)?.name === 'PreconditionFailed';
+  return s === 412 || (s === 409 && (e as Error)?.name === 'ConditionalRequestConflict') || (e as Error)?.name === 'PreconditionFailed';
 };
 
 export const isNotFound = (e: unknown): boolean => {
@@ -101,9 +103,14 @@ export function s3Reason(e: unknown, where: { bucket: string; endpoint?: string 
   const code = err?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
   let msg: string;
   if (name === 'NoSuchBucket') msg = `S3 bucket "${where.bucket}" does not exist at ${at}: create it, or fix the workspaces root`;
-  else if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'CredentialsProviderError'].includes(name) || (name === 'AccessDenied' && status === 403))
+  else if (name === 'CredentialsProviderError') msg = `no S3 credentials found for bucket "${where.bucket}": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`;
+  else if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'TokenRefreshRequired'].includes(name))
     msg = `S3 refused the credentials (${name}) for bucket "${where.bucket}" at ${at}: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE`;
-  else if (status === 403) msg = `S3 denied access to bucket "${where.bucket}" at ${at} (${name || 403}): check the credentials' permissions`;
+  else if (status === 403 && name !== 'AccessDenied')
+    // A HEAD answer has no body to name the cause: either is possible.
+    msg = `S3 answered 403 for bucket "${where.bucket}" at ${at}: the credentials are wrong or may not use this bucket (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE, and the bucket's policy)`;
+  else if (status === 403) msg = `S3 denied access to bucket "${where.bucket}" at ${at} (AccessDenied): the credentials are valid but their policy does not allow this; check the IAM or bucket policy`;
+  else if (name === 'NoSuchUpload') msg = `the upload was aborted meanwhile at ${at} (by another process's sweep, or a bucket lifecycle rule)`;
   else if (['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded'].includes(name) || status === 429 || status === 503)
     msg = `S3 at ${at} is throttling or unavailable (${name || status}) after retries with backoff: try again later`;
   else if (code && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)$/.test(code)) msg = `cannot reach the S3 endpoint ${at} (${code})`;

@@ -11,6 +11,7 @@
 // threshold with parts in flight in parallel and bounded memory (./s3-upload.ts). An upload that
 // fails is aborted; one a killed process left is aborted by the sweep (its lease names the writer).
 import { createHash, randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
 import {
@@ -19,6 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { openSource, toReadable } from './local-io.js';
 import { removeSource } from './local-source.js';
+import { DestNames } from './local-tree.js';
 import { sanitiseName, variantName } from './names.js';
 import { endpointOf, isNotFound, isPreconditionFailed, makeClient, parseS3Root, s3Reason, type S3ClientOptions, type S3Location } from './s3-client.js';
 import { uploadHashed, type UploadTarget } from './s3-upload.js';
@@ -83,8 +85,24 @@ export class S3Store implements WorkspaceStore {
         // HeadBucket has no body: a missing bucket is a bare 404.
         throw isNotFound(e) ? new StoreRefusal(`S3 bucket "${loc.bucket}" does not exist at ${store.endpoint ?? 'AWS S3'}: create it, or fix the workspaces root`) : store.reason(e);
       }
+      await store.probeConditionalWrites();
     }
     return store;
+  }
+
+  /**
+   * Every rule of this store rests on `If-None-Match: *` being honoured. An engine that ignores it
+   * (older S3-compatible stores, test doubles) would let writers overwrite each other: refused.
+   */
+  private async probeConditionalWrites(): Promise<void> {
+    const key = [...this.loc.prefix, META_DIR, 'probe', `${this.host}-${process.pid}-${randomUUID()}`].join('/');
+    try {
+      if (!(await this.createIfAbsent(key, Buffer.from('1')))) throw new StoreRefusal(`S3 at ${this.endpoint ?? 'AWS S3'}: could not create a probe object in bucket "${this.loc.bucket}"`);
+      if (await this.createIfAbsent(key, Buffer.from('2')))
+        throw new StoreRefusal(`S3 at ${this.endpoint ?? 'AWS S3'} ignores conditional writes (If-None-Match: *): run ids and names could collide between writers, so this engine cannot hold workspaces`);
+    } finally {
+      await this.deleteQuiet(key);
+    }
   }
 
   // ---- names ----
@@ -139,7 +157,7 @@ export class S3Store implements WorkspaceStore {
 
   async createFolder(key: Key): Promise<boolean> {
     checkKey(key);
-    return this.createIfAbsent(`${this.obj(key)}/`, Buffer.alloc(0));
+    return this.createIfAbsent(`${this.obj(key)}/`, Buffer.alloc(0), randomUUID());
   }
 
   async ensureFolder(key: Key): Promise<void> {
@@ -214,21 +232,22 @@ export class S3Store implements WorkspaceStore {
     const safe = sanitiseName(name);
     // The folder's name is claimed like a file's; its members are written below it by the claim's holder.
     const folder = await this.claimFree(dir, safe);
+
     const base = [...dir, folder];
     const lines: { rel: string; sha256: string }[] = [];
     let bytes = 0;
     try {
       await this.ensureFolder(base);
-      for (const d of tree.dirs) {
-        const rel = d.rel.map((s) => sanitiseName(s));
-        await this.ensureFolder([...base, ...rel]);
-      }
+      // Two raw names can sanitise alike (`a:b`, `a?b`): each member gets its own name.
+      const names = new DestNames();
+      for (const d of tree.dirs) await this.ensureFolder([...base, ...names.map(d.rel)]);
       for (const f of tree.files) {
-        const rel = f.rel.map((s) => sanitiseName(s));
+        const rel = names.map(f.rel);
         const { fh, st } = await openSource(f.src, { dev: f.dev, ino: f.ino }, opts.admit, opts.admitHead);
         try {
           const target = { bucket: this.loc.bucket, key: this.obj([...base, ...rel]) };
           const d = await uploadHashed(this.client, target, { fh, size: st.size }, { partBytes: this.part, queue: this.queue, maxBytes: max - bytes, lease: (id) => this.lease(id, target.key), reason: (e) => this.reason(e) });
+          if (d.landed === false) throw new StoreRefusal(`${rel.join('/')}: not stored`);
           bytes += d.bytes;
           lines.push({ rel: rel.join('/'), sha256: d.sha256 });
           opts.onBytes?.(bytes);
@@ -237,9 +256,12 @@ export class S3Store implements WorkspaceStore {
         }
       }
     } catch (e) {
-      // Nothing half-made stays: the members stored so far go, and the name is free again.
-      await this.removeTree(base).catch(() => undefined);
-      await this.deleteQuiet(this.claimKey(base));
+      // Nothing half-made stays: the members stored so far go, and only then is the name free again.
+      const removed = await this.removeTree(base).then(
+        () => true,
+        () => false,
+      );
+      if (removed) await this.deleteQuiet(this.claimKey(base));
       throw e;
     }
     const key = base;
@@ -259,9 +281,10 @@ export class S3Store implements WorkspaceStore {
     const sha256 = createHash('sha256').update(body).digest('hex');
     for (let n = 0; n < MAX_VARIANTS; n++) {
       const name = `${baseName}${n === 0 ? '' : `_${n}`}.json`;
-      if (!(await this.claim([...dir, name]))) continue;
-      await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.obj([...dir, name]), Body: body, ContentType: 'application/json', Metadata: { [META_SHA]: sha256 } })));
-      return [...dir, name];
+      const token = await this.claim([...dir, name]);
+      if (!token) continue;
+      // Conditional too: a late write of an earlier holder of the name can never be overwritten.
+      if (await this.createIfAbsent(this.obj([...dir, name]), body, token, { [META_SHA]: sha256 }, 'application/json')) return [...dir, name];
     }
     throw new StoreRefusal(`more than ${MAX_VARIANTS} files named ${baseName}`);
   }
@@ -275,14 +298,16 @@ export class S3Store implements WorkspaceStore {
   private async store(dir: Key, name: string, src: { fh?: import('node:fs/promises').FileHandle; size?: number; stream?: Readable }, max: number, onBytes?: (n: number) => void): Promise<PutResult> {
     const taken: string[] = [];
     let chosen: string | undefined;
+    let token: string | undefined;
     for (let n = 0; n < MAX_VARIANTS && !chosen; n++) {
       const v = variantName(name, n);
-      if (await this.claim([...dir, v])) chosen = v;
+      token = await this.claim([...dir, v]);
+      if (token) chosen = v;
       else taken.push(v);
     }
-    if (!chosen) throw new StoreRefusal(`more than ${MAX_VARIANTS} files named ${name}`);
+    if (!chosen || !token) throw new StoreRefusal(`more than ${MAX_VARIANTS} files named ${name}`);
     const key = [...dir, chosen];
-    const target: UploadTarget = { bucket: this.loc.bucket, key: this.obj(key) };
+    const target: UploadTarget = { bucket: this.loc.bucket, key: this.obj(key), token };
     let d;
     try {
       d = await uploadHashed(this.client, target, src.stream ? { stream: src.stream } : { fh: src.fh!, size: src.size! }, {
@@ -290,7 +315,7 @@ export class S3Store implements WorkspaceStore {
         queue: this.queue,
         maxBytes: max,
         onBytes,
-        lease: (id) => this.lease(id, target.key),
+        lease: (id) => this.lease(id, target.key, token!),
         reason: (e) => this.reason(e),
         // Before the object becomes visible: the same bytes under an earlier variant are that file.
         beforeComplete: async (digest) => {
@@ -299,9 +324,11 @@ export class S3Store implements WorkspaceStore {
         },
       });
     } catch (e) {
-      await this.deleteQuiet(this.claimKey(key));
+      // The name is given back only when nothing of this write can still land under it.
+      if ((e as { settled?: boolean }).settled) await this.deleteQuiet(this.claimKey(key));
       throw e;
     }
+    if (d.landed === false) throw new StoreRefusal(`${this.locate(key)} was written meanwhile by another writer; nothing was stored`);
     if (d.same !== undefined) {
       await this.deleteQuiet(this.claimKey(key));
       const k = [...dir, d.same];
@@ -319,40 +346,44 @@ export class S3Store implements WorkspaceStore {
     throw new StoreRefusal(`more than ${MAX_VARIANTS} files named ${name}`);
   }
 
+
   /**
    * Claims the name `key` for this writer: true when the claim object was created here and no
    * object has the name yet. A name is claimed once, ever; its holder is its only writer.
    */
-  private async claim(key: Key): Promise<boolean> {
+  private async claim(key: Key): Promise<string | undefined> {
     const token = randomUUID();
-    const body = Buffer.from(JSON.stringify({ host: this.host, pid: process.pid, token, at: new Date().toISOString() }));
-    const won = await this.createIfAbsent(this.claimKey(key), body, { token });
-    if (!won) return false;
+    const body = Buffer.from(JSON.stringify({ host: this.host, pid: process.pid, at: new Date().toISOString() }));
+    if (!(await this.createIfAbsent(this.claimKey(key), body, token))) return undefined;
     // A name stored before claims existed, or by a writer that does not claim: never overwritten.
-    if (await this.head(this.obj(key))) return false;
-    return true;
+    if (await this.head(this.obj(key))) return undefined;
+    return token;
   }
 
-  /** Creates `objKey` only if nothing has that key: true when this call made it. */
-  private async createIfAbsent(objKey: string, body: Buffer, meta?: { token: string }): Promise<boolean> {
+  /**
+   * Creates `objKey` only if nothing has that key: true when this call made it. The object carries
+   * `token`, so a create whose answer was lost (the SDK's retry then meets our own object, 412),
+   * or that some engines answer with a 500 when writers race, is told apart from a lost race.
+   */
+  async createIfAbsent(objKey: string, body: Buffer, token: string = randomUUID(), meta: Record<string, string> = {}, contentType?: string): Promise<boolean> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: objKey, Body: body, IfNoneMatch: '*', ...(meta && { Metadata: { token: meta.token } }) }));
+      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: objKey, Body: body, IfNoneMatch: '*', Metadata: { ...meta, token }, ...(contentType && { ContentType: contentType }) }));
       return true;
     } catch (e) {
-      if (isPreconditionFailed(e)) return false;
-      // Some engines answer a racing conditional create with a 500: whoever's token is there won.
-      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 500 && meta) {
-        const there = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: objKey })).catch(() => undefined);
-        if (there) return there.Metadata?.token === meta.token;
-      }
-      throw this.reason(e);
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (!isPreconditionFailed(e) && status !== 500) throw this.reason(e);
+      const there = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: objKey })).catch(() => undefined);
+      if (there) return there.Metadata?.token === token;
+      if (status === 500) throw this.reason(e);
+      return false;
     }
   }
 
-  /** Who is uploading: the sweep aborts uploads whose writer is gone. */
-  private async lease(uploadId: string, objKey: string): Promise<() => Promise<void>> {
+  /** Who is uploading, and which claim it holds: the sweep aborts uploads whose writer is gone. */
+  private async lease(uploadId: string, objKey: string, claimToken?: string): Promise<() => Promise<void>> {
     const key = this.leaseKey(uploadId);
-    await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: key, Body: JSON.stringify({ host: this.host, pid: process.pid, key: objKey, uploadId, at: new Date().toISOString() }) })));
+    const body = JSON.stringify({ host: this.host, pidns: PID_NS, pid: process.pid, key: objKey, uploadId, claimToken, at: new Date().toISOString() });
+    await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: key, Body: body })));
     return () => this.deleteQuiet(key);
   }
 
@@ -375,9 +406,13 @@ export class S3Store implements WorkspaceStore {
     if (h.size > maxBytes) throw new StoreRefusal(`larger than ${maxBytes} bytes`);
     const chunks: Buffer[] = [];
     let n = 0;
-    for await (const c of await this.open(key)) {
+    const body = await this.open(key);
+    for await (const c of body) {
       n += c.length;
-      if (n > maxBytes) throw new StoreRefusal(`larger than ${maxBytes} bytes`);
+      if (n > maxBytes) {
+        body.destroy();
+        throw new StoreRefusal(`larger than ${maxBytes} bytes`);
+      }
       chunks.push(c as Buffer);
     }
     return Buffer.concat(chunks);
@@ -457,14 +492,18 @@ export class S3Store implements WorkspaceStore {
   // ---- latest ----
 
   async readLatest(dataset: string): Promise<string | undefined> {
-    return (await this.readLatestTagged(dataset))?.runId;
+    return (await this.readLatestTagged(dataset))?.runId || undefined;
   }
 
   private async readLatestTagged(dataset: string): Promise<{ runId: string; etag: string } | undefined> {
     checkKey([dataset]);
     try {
       const got = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.obj([dataset, LATEST]) }));
-      if ((got.ContentLength ?? 0) > 256) return undefined;
+      if ((got.ContentLength ?? 0) > 256) {
+        // Not ours to read: its connection goes back to the pool now, not at the socket timeout.
+        (got.Body as Readable | undefined)?.destroy();
+        return { runId: '', etag: got.ETag ?? '' };
+      }
       const runId = (await got.Body!.transformToString()).trim();
       return { runId, etag: got.ETag ?? '' };
     } catch (e) {
@@ -483,15 +522,18 @@ export class S3Store implements WorkspaceStore {
     for (let i = 0; i < 20; i++) {
       const now = await this.readLatestTagged(dataset);
       if (now && (now.runId === runId || (order && order(now.runId, runId) >= 0))) return;
+      const bare = this.ifMatchBare;
       try {
-        const cond = now ? { IfMatch: this.ifMatchBare ? now.etag.replace(/"/g, '') : now.etag } : { IfNoneMatch: '*' };
+        const cond = now ? { IfMatch: bare ? now.etag.replace(/"/g, '') : now.etag } : { IfNoneMatch: '*' };
         await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key, Body: `${runId}\n`, ContentType: 'text/plain', ...cond }));
+        if (now) this.ifMatchBare = bare;
         return;
       } catch (e) {
         if (!isPreconditionFailed(e)) throw this.reason(e);
-        // Lost the swap, or this engine wants the other ETag form: look again, try the other form once.
+        // Lost the swap, or this engine wants the other ETag form: look again; the same ETag means
+        // the form was refused, so the next try uses the other one.
         const again = await this.readLatestTagged(dataset);
-        if (now && again && again.etag === now.etag) this.ifMatchBare = !this.ifMatchBare;
+        if (now && again && again.etag === now.etag) this.ifMatchBare = !bare;
       }
     }
     throw new StoreRefusal(`${this.locate([dataset, LATEST])} kept changing; not moved to ${runId}`);
@@ -541,9 +583,13 @@ export class S3Store implements WorkspaceStore {
       report.dirs++;
       for (const u of res.Uploads ?? []) {
         if (!u.Key || !u.UploadId) continue;
+        // Only uploads of ours (they carry a lease); anything else under the prefix is left alone.
         const lease = await this.readJson(this.leaseKey(u.UploadId));
+        if (!lease || lease.uploadId !== u.UploadId) continue;
         const age = Date.now() - (u.Initiated?.getTime() ?? 0);
-        const gone = lease && lease.host === this.host && typeof lease.pid === 'number' && !isAlive(lease.pid);
+        // A writer is known gone only on this machine and in this pid namespace (containers that
+        // share a host name have their own); elsewhere only age says so.
+        const gone = lease.host === this.host && lease.pidns === PID_NS && typeof lease.pid === 'number' && !isAlive(lease.pid);
         if (!gone && age < maxAge) {
           report.kept++;
           continue;
@@ -551,9 +597,13 @@ export class S3Store implements WorkspaceStore {
         try {
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.loc.bucket, Key: u.Key, UploadId: u.UploadId }));
           await this.deleteQuiet(this.leaseKey(u.UploadId));
-          // The claim of a name that never got its object is given back.
+          // The claim of a name that never got its object is given back: only the claim this
+          // upload held (its token), never one a later writer took.
           const wkey = this.keyOfObject(u.Key);
-          if (wkey && !(await this.head(u.Key))) await this.deleteQuiet(this.claimKey(wkey));
+          if (wkey && !(await this.head(u.Key)) && typeof lease.claimToken === 'string') {
+            const claim = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.claimKey(wkey) })).catch(() => undefined);
+            if (claim?.Metadata?.token === lease.claimToken) await this.deleteQuiet(this.claimKey(wkey));
+          }
           report.removed.push(`${this.root}/${u.Key.slice(prefix.length)} (upload ${u.UploadId})`);
         } catch {
           report.errors++;
@@ -577,7 +627,10 @@ export class S3Store implements WorkspaceStore {
   private async readJson(objKey: string): Promise<Record<string, unknown> | undefined> {
     try {
       const got = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: objKey }));
-      if ((got.ContentLength ?? 0) > 64 * 1024) return undefined;
+      if ((got.ContentLength ?? 0) > 64 * 1024) {
+        (got.Body as Readable | undefined)?.destroy();
+        return undefined;
+      }
       const v = JSON.parse(await got.Body!.transformToString()) as unknown;
       return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
     } catch {
@@ -599,6 +652,15 @@ export class S3Store implements WorkspaceStore {
     this.client.destroy();
   }
 }
+
+/** This process's pid namespace: pids compare only within one. */
+const PID_NS = (() => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
+  }
+})();
 
 function pidAlive(pid: number): boolean {
   try {

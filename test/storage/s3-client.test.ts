@@ -3,6 +3,7 @@
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { parseS3Root, s3Reason } from '../../src/storage/s3-client.js';
+import { S3Store } from '../../src/storage/s3.js';
 import { StoreRefusal } from '../../src/storage/store.js';
 
 describe('parseS3Root', () => {
@@ -32,6 +33,23 @@ describe('parseS3Root', () => {
   });
 });
 
+describe('opening a store on an engine that ignores conditional writes', () => {
+  it('is refused: names could collide between writers', async () => {
+    // A stand-in engine that accepts every PUT, conditional or not (as s3rver does).
+    const objects = new Map<string, Record<string, string>>();
+    const fake = {
+      send: async (cmd: { constructor: { name: string }; input: { Key?: string; Metadata?: Record<string, string> } }) => {
+        const kind = cmd.constructor.name;
+        if (kind === 'PutObjectCommand') objects.set(cmd.input.Key!, cmd.input.Metadata ?? {});
+        if (kind === 'HeadObjectCommand') return { Metadata: objects.get(cmd.input.Key!) };
+        return {};
+      },
+      destroy: () => undefined,
+    };
+    await expect(S3Store.open('s3://bucket/ws', { client: fake as never })).rejects.toThrow(/ignores conditional writes \(If-None-Match: \*\)/);
+  });
+});
+
 describe('s3Reason', () => {
   const svc = (name: string, status: number) => new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
   const sys = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
@@ -39,7 +57,10 @@ describe('s3Reason', () => {
     [svc('NoSuchBucket', 404), /bucket "b" does not exist at http:\/\/s3\.local: create it/],
     [svc('SignatureDoesNotMatch', 403), /refused the credentials \(SignatureDoesNotMatch\).*AWS_SECRET_ACCESS_KEY/],
     [svc('InvalidAccessKeyId', 403), /refused the credentials/],
-    [svc('AccessDenied', 403), /refused the credentials|denied access/],
+    [svc('AccessDenied', 403), /denied access .*policy/],
+    [svc('Unknown', 403), /answered 403 .*credentials are wrong or may not use this bucket/],
+    [Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), /no S3 credentials found/],
+    [svc('NoSuchUpload', 404), /upload was aborted meanwhile/],
     [svc('SlowDown', 503), /throttling or unavailable \(SlowDown\) after retries with backoff/],
     [svc('InternalError', 500), /answered 500 InternalError/],
     [sys('ECONNREFUSED'), /cannot reach the S3 endpoint http:\/\/s3\.local \(ECONNREFUSED\)/],
