@@ -3,8 +3,11 @@
 //
 // Every row is a pair: the same client work against server-everything directly, and through our
 // proxy (stdio → stdio). We report ratios and added latency, not absolute times, because this is a
-// noisy 2-core machine. A naive SDK proxy (bench/naive-proxy.mjs, the straightforward McpServer
-// approach) is measured the same way for scale.
+// noisy 2-core machine. The floors are rows of the same run: byte relays that add a process hop
+// and parse nothing (bench/relay.c, bench/relay.mjs; bench/http-relay.mjs for the HTTP front), so
+// what our proxy adds is judged against what any proxy must add. A naive SDK proxy
+// (bench/naive-proxy.mjs, the straightforward McpServer approach) is measured the same way for
+// scale. The goals of the README's benchmark section are checked at the end.
 //
 // Env: BENCH_N (sequential calls, default 2000), BENCH_SECONDS (throughput window, default 4),
 //      BENCH_OUT (markdown file to write, default bench/results/latest.md).
@@ -14,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -166,10 +169,35 @@ function rssMb(pid) {
 
 const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
+/** The C relay, built here when a C compiler is on the machine. */
+function cRelay() {
+  const out = path.join(tmp, 'relay-c');
+  const r = spawnSync('cc', ['-O2', '-o', out, path.join(ROOT, 'bench/relay.c')], { stdio: 'ignore' });
+  return r.status === 0 ? out : undefined;
+}
+
+/** bench/http-relay.mjs in front of server-everything: its URL. */
+async function httpRelay() {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/http-relay.mjs'), process.execPath, EVERYTHING, 'stdio'], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /http relay at (\S+)/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', () => reject(new Error(`http relay exited: ${err}`)));
+  });
+  return { url, pid: child.pid, close: () => child.kill('SIGTERM') };
+}
+
 async function main() {
   if (!fs.existsSync(CLI)) throw new Error('build first: npm run build');
   const big = { message: 'x'.repeat(1024 * 1024) };
   const direct = await connect('direct', process.execPath, [EVERYTHING, 'stdio']);
+  const relayC = cRelay();
+  const floorC = relayC ? await connect('floor: C byte relay', relayC, [process.execPath, EVERYTHING, 'stdio']) : undefined;
+  const floorNode = await connect('floor: Node byte relay', process.execPath, [path.join(ROOT, 'bench/relay.mjs'), process.execPath, EVERYTHING, 'stdio']);
   const proxy = await connect('proxy, pass-through (echo)', process.execPath, [CLI, 'serve', '--config', config([])]);
   const routed = await connect('proxy, allowlisted, no artifacts', process.execPath, [CLI, 'serve', '--config', config(['echo'])]);
   const naive = await connect('naive SDK proxy', process.execPath, [path.join(ROOT, 'bench/naive-proxy.mjs'), process.execPath, EVERYTHING, 'stdio']);
@@ -177,7 +205,8 @@ async function main() {
   // The same proxy with a 2026-07-28 host (the server behind it speaks 2025-11-25 either way).
   const proxy26 = await connect('proxy, pass-through, 2026-07-28 host', process.execPath, [CLI, 'serve', '--config', config([])], true);
   const http26 = await connectHttp('HTTP front → stdio, 2026-07-28 host', config([]), true);
-  const all = [direct, proxy, proxy26, routed, naive, httpFront, http26];
+  const all = [direct, ...(floorC ? [floorC] : []), floorNode, proxy, proxy26, routed, naive, httpFront, http26];
+  const relayHttp = await httpRelay();
   try {
     const res = {};
     // Interleave rounds so drift in machine load hits every subject alike.
@@ -186,7 +215,13 @@ async function main() {
     for (const h of all) res[h.label] = { lat: lat.get(h), big: bigLat.get(h) };
     for (const h of all) res[h.label].tput = await throughput(h);
     for (const h of all) res[h.label].rss = rssMb(h.pid);
-    const raw = await rawHttpLatency(httpFront.url, N);
+    // The HTTP front and its floor, from the same minimal client, in alternating halves.
+    const rawA = await rawHttpLatency(httpFront.url, N / 2);
+    const floorA = await rawHttpLatency(relayHttp.url, N / 2);
+    const rawB = await rawHttpLatency(httpFront.url, N / 2);
+    const floorB = await rawHttpLatency(relayHttp.url, N / 2);
+    const raw = { p50: (rawA.p50 + rawB.p50) / 2, p99: Math.max(rawA.p99, rawB.p99) };
+    const rawFloor = { p50: (floorA.p50 + floorB.p50) / 2, p99: Math.max(floorA.p99, floorB.p99) };
 
     const d = res.direct;
     const rows = [
@@ -213,14 +248,36 @@ async function main() {
       `| ${rows[0].map(() => '---').join(' | ')} |`,
       ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
       `| HTTP front → stdio, minimal keep-alive client | ${f(raw.p50)} | ${f(raw.p50 - d.lat.p50)} | ${f(raw.p99)} | | | | | |`,
+      `| floor: Node HTTP → stdio byte relay, the same client | ${f(rawFloor.p50)} | ${f(rawFloor.p50 - d.lat.p50)} | ${f(rawFloor.p99)} | | | | | ${f(rssMb(relayHttp.pid), 1)} |`,
+      '',
+      ...goals(res, direct, floorNode, [proxy, proxy26], raw, rawFloor),
       '',
     ].join('\n');
     process.stdout.write(`${md}\n`);
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
     fs.writeFileSync(OUT, md);
   } finally {
+    relayHttp.close();
     await Promise.all(all.map((h) => h.client.close().catch(() => {})));
   }
+}
+
+/** The pass-through goals (README "Proxy overhead"), each against its floor in this run. */
+function goals(res, direct, floorNode, ours, raw, rawFloor) {
+  const d = res[direct.label];
+  const nodeAdded = res[floorNode.label].lat.p50 - d.lat.p50;
+  const out = ['| goal | subject | measured | target | |', '| --- | --- | --- | --- | --- |'];
+  const row = (goal, subject, value, target, ok) => out.push(`| ${goal} | ${subject} | ${value} | ${target} | ${ok ? 'met' : '**not met**'} |`);
+  for (const h of ours) {
+    const r = res[h.label];
+    const over = r.lat.p50 - d.lat.p50 - nodeAdded;
+    row('added p50 over the Node relay\'s', h.label, `${f(over)} µs`, '≤ 40 µs', over <= 40);
+    row('throughput, 16 in flight', h.label, `${f((100 * r.tput) / d.tput)}% of direct`, '≥ 75%', r.tput / d.tput >= 0.75);
+    row('1 MB result, added p50', h.label, `${f((r.big.p50 - d.big.p50) / 1000, 2)} ms (Node relay ${f((res[floorNode.label].big.p50 - d.big.p50) / 1000, 2)} ms)`, '≤ 3 ms', (r.big.p50 - d.big.p50) / 1000 <= 3);
+    row('RSS after the load', h.label, `${f(r.rss, 1)} MB`, '≤ 70 MB', r.rss <= 70);
+  }
+  row('HTTP front over the HTTP relay, p50', 'minimal keep-alive client', `${f(raw.p50 - rawFloor.p50)} µs`, '≤ 150 µs', raw.p50 - rawFloor.p50 <= 150);
+  return out;
 }
 
 main().then(
