@@ -94,7 +94,7 @@ export async function copyHashed(src: Readable, fh: FileHandle, maxBytes: number
 
 /**
  * Read size of file-to-file copies: 2 MiB reads amortise the thread-pool round trip per syscall
- * (64 KiB stream chunks cost ~30% on a 1 GiB copy) while two buffers keep memory at 4 MiB.
+ * (64 KiB stream chunks cost ~30% on a 1 GiB copy) while SLOTS buffers keep memory at 8 MiB.
  */
 export const COPY_CHUNK = 2 * 1024 * 1024;
 /** Writeback is started every 64 MiB written, so the fsync before the rename has little left to do. */
@@ -106,37 +106,46 @@ function later<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
+/** Buffers of the read loop: one being read, one being hashed, the rest being written. */
+const SLOTS = 4;
+
 /**
- * The one read loop: reads `src` from its start with two reused buffers, hashing each chunk, and
- * hands each to `sink` (if any) while the next chunk is being read. The cap stops reading early.
+ * The one read loop: reads `src` from its start into SLOTS reused buffers and hands each chunk to
+ * `sink` (if any), so the next read, the hashing of this chunk (on this thread) and the writes of
+ * the chunks before it (in the thread pool, at their own offsets) all run at once: a copy costs
+ * about as long as hashing alone, not hashing plus the I/O. A buffer is read into again only once
+ * its write is done. The cap stops reading early.
  */
 async function pump(src: FileHandle, o: { maxBytes: number; reportedCap: number; onBytes?: OnBytes; sink?: (chunk: Buffer, at: number) => Promise<void> }): Promise<Digest> {
   const hash = createHash('sha256');
-  const bufs: [Buffer, Buffer] = [Buffer.allocUnsafe(COPY_CHUNK), Buffer.allocUnsafe(COPY_CHUNK)];
+  const bufs = Array.from({ length: o.sink ? SLOTS : 2 }, () => Buffer.allocUnsafe(COPY_CHUNK));
+  const writes: Promise<void>[] = bufs.map(() => Promise.resolve());
   let pos = 0;
-  let cur: 0 | 1 = 0;
-  let sinking: Promise<void> = Promise.resolve();
+  let cur = 0;
   try {
-    let reading: Promise<{ bytesRead: number }> = later(src.read(bufs[0], 0, COPY_CHUNK, 0));
+    let reading: Promise<{ bytesRead: number }> = later(src.read(bufs[0]!, 0, COPY_CHUNK, 0));
     for (;;) {
       const { bytesRead } = await reading;
       if (bytesRead === 0) break;
       if (pos + bytesRead > o.maxBytes) throw new StoreRefusal(sizeCapReason(o.reportedCap));
-      const chunk = bufs[cur].subarray(0, bytesRead);
+      const chunk = bufs[cur]!.subarray(0, bytesRead);
       const at = pos;
       pos += bytesRead;
-      // The other buffer is free once its sink is done; only then may the next read fill it.
-      await sinking;
-      cur = cur === 0 ? 1 : 0;
-      reading = later(src.read(bufs[cur], 0, COPY_CHUNK, pos));
+      // The next buffer is free once the write that last used it is done.
+      const next = (cur + 1) % bufs.length;
+      await writes[next];
+      reading = later(src.read(bufs[next]!, 0, COPY_CHUNK, pos));
+      // The write starts first and runs in the pool while this thread hashes the same, unchanging
+      // bytes: what is hashed is what is stored.
+      if (o.sink) writes[cur] = later(o.sink(chunk, at));
       hash.update(chunk);
-      if (o.sink) sinking = later(o.sink(chunk, at));
       o.onBytes?.(pos);
+      cur = next;
     }
-    await sinking;
+    await Promise.all(writes);
   } finally {
-    // A pending write must settle before its handle closes (it is awaited above on success).
-    await sinking.catch(() => undefined);
+    // Pending writes must settle before their handle closes (they are awaited above on success).
+    await Promise.allSettled(writes);
   }
   return { bytes: pos, sha256: hash.digest('hex') };
 }
