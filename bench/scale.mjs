@@ -124,7 +124,7 @@ async function connect(root, base) {
     if (res.isError) throw new Error(`${name}: ${JSON.stringify(res.content)}`);
     return res.structuredContent;
   };
-  return { client, ctx, call, close: async () => (await client.close(), await server.close()) };
+  return { client, ctx, call, close: async () => (await client.close(), await server.close(), await ctx.workspaces.store.close()) };
 }
 
 function cliMs(args, reps = 5) {
@@ -145,7 +145,8 @@ async function measure(root, base, dataset, runId, withEnsure) {
     r.info = await timeIt(() => h.call('get_workspace_info', { dataset, run_id: runId }));
     const check = await h.call('get_workspace_info', { dataset, run_id: runId });
     r.files = Object.values(check.counts).reduce((a, b) => a + b, 0);
-    r.list = await timeIt(() => h.client.listResources());
+    // One page, as a host asks for it (the SDK client's listResources() would walk every page).
+    r.list = await timeIt(() => h.client.request({ method: 'resources/list', params: {} }));
     r.cmd = await timeIt(() => inspect.infoCommand(h.ctx.workspaces, `${dataset}/${runId}`, { mode: 'copy' }, () => {}));
     r.cli = cliMs(['info', `${dataset}/${runId}`, '--root', root]);
     // The cost met between writes: one artifact routed into this very run, then info again
