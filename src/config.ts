@@ -206,6 +206,15 @@ export function resolveSettings(input: {
   // An object store's URI is a root as it is; any other scheme is a mistake, not a folder named `gs:`.
   const rootIsUri = rootRaw !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(rootRaw) && !/^file:\/\//i.test(rootRaw);
   if (rootIsUri && !/^s3:\/\//i.test(rootRaw)) problems.push(`workspaces root ${rootRaw}: only a local folder or s3://BUCKET/PREFIX is supported`);
+  // A file:// root is the folder it names; one naming another host (or not a file URL) is refused.
+  let rootPath = rootRaw;
+  if (rootRaw !== undefined && /^file:\/\//i.test(rootRaw)) {
+    try {
+      rootPath = fileURLToPath(rootRaw);
+    } catch (e) {
+      problems.push(`workspaces root ${rootRaw}: not a local file URL (${(e as Error).message})`);
+    }
+  }
 
   const modeRaw = pick(flags.mode, env.ARTIFACT_ROUTING_MODE, file.routing?.mode) ?? 'copy';
   const modeSource = flags.mode ? '--mode' : env.ARTIFACT_ROUTING_MODE ? 'ARTIFACT_ROUTING_MODE' : 'routing.mode';
@@ -221,7 +230,7 @@ export function resolveSettings(input: {
     configPath,
     baseDir,
     uploadRoot,
-    workspacesRoot: rootRaw ? (rootIsUri ? rootRaw : path.resolve(rootBase, /^file:\/\//i.test(rootRaw) ? fileURLToPath(rootRaw) : rootRaw)) : undefined,
+    workspacesRoot: rootRaw ? (rootIsUri ? rootRaw : path.resolve(rootBase, rootPath!)) : undefined,
     mode: modeRaw as 'copy' | 'move',
     routingTools: file.routing?.tools ?? ['@default'],
     datasetArgs: file.routing?.datasetArgs ?? DEFAULT_DATASET_ARGS,

@@ -63,6 +63,7 @@ describe('config layering (flag > env > file)', () => {
     [{}, { port: '99999' }, /--port: expected an integer 0-65535/],
     [{ WORKSPACES_ROOT: 'gs://bucket/ws' }, {}, /only a local folder or s3:\/\/BUCKET\/PREFIX/],
     [{}, { root: 'https://example.com/ws' }, /only a local folder or s3:\/\/BUCKET\/PREFIX/],
+    [{ WORKSPACES_ROOT: 'file://fileserver/share/ws' }, {}, /not a local file URL/],
   ])('rejects bad env/flag values %#', (env, flags, re) => {
     expect(() => settings(undefined, env, flags)).toThrow(re);
   });

@@ -12,6 +12,7 @@ import { downstreamSourceRoots } from '../proxy/launch.js';
 import { broadRootReason } from '../routing/policy.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import { chooseRoots } from '../storage/local-roots.js';
+import { isRemoteRoot } from '../storage/paths.js';
 import type { Print } from './inspect.js';
 import { table } from './inspect.js';
 
@@ -41,7 +42,7 @@ export async function checkConfig(settings: Settings, opts: { startTimeoutMs?: n
   const home = os.homedir();
   const ds = downstreamSourceRoots(settings.servers, { home, baseDir: settings.baseDir, env });
   warnings.push(...ds.warnings);
-  const sourceRoots = [roots.uploadRoot, ...(/^s3:\/\//i.test(roots.workspacesRoot) ? [] : [roots.workspacesRoot]), os.tmpdir()];
+  const sourceRoots = [roots.uploadRoot, ...(isRemoteRoot(roots.workspacesRoot) ? [] : [roots.workspacesRoot]), os.tmpdir()];
   for (const r of settings.sourceRoots) {
     const broad = broadRootReason(r, home);
     if (broad) warnings.push(`routing.sourceRoots: ${r} is ${broad}: not allowed (too broad)`);

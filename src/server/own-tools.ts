@@ -172,10 +172,12 @@ function runOf(slug: string, value: string, arg: 'a' | 'b'): string {
 async function compareRunsTool(args: z.infer<typeof CompareInput>, _session: WorkspaceSession, ctx: AppContext): Promise<CompareOut> {
   const slug = datasetSlug(args.dataset);
   const [a, b] = [runOf(slug, args.a, 'a'), runOf(slug, args.b, 'b')];
-  for (const id of new Set([a, b])) if (!(await ctx.workspaces.findRun(slug, id))) throw new ToolFailure(`dataset "${slug}" has no run "${id}"; get_workspace_info {dataset: "${slug}"} lists its runs`);
   const out = await compareRuns(ctx.workspaces, slug, a, b);
-  // Gone between the check and the read (pruned meanwhile).
-  if (!out) throw new ToolFailure(`dataset "${slug}" has no run "${a}" or "${b}" any more`);
+  if (!out) {
+    // Only on failure: which of the two is missing, to say so.
+    const missing = (await ctx.workspaces.findRun(slug, a)) ? b : a;
+    throw new ToolFailure(`dataset "${slug}" has no run "${missing}"; get_workspace_info {dataset: "${slug}"} lists its runs`);
+  }
   return out;
 }
 

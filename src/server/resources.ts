@@ -39,6 +39,8 @@ const startsWith = (key: Key, prefix: Key): boolean => key.length >= prefix.leng
  */
 export async function listPage(store: WorkspaceStore, after: string[] | undefined, limit: number): Promise<{ files: { rel: string; size: number }[]; more: boolean }> {
   const found: Key[] = [];
+  // A store whose listing carries sizes (an object store's does) is not asked again.
+  const sizes: (number | undefined)[] = [];
   let more = false;
   const listings = new Map<string, ReturnType<WorkspaceStore['list']>>();
   const list = (key: Key): ReturnType<WorkspaceStore['list']> => {
@@ -71,27 +73,28 @@ export async function listPage(store: WorkspaceStore, after: string[] | undefine
           return false;
         }
         found.push([...rel, d.name]);
+        sizes.push(d.size);
       }
     }
     return true;
   };
   await walk([], after);
-  // Sizes of the page's files, one batch per folder.
+  // Sizes the listings did not give, one batch per folder.
   const groups = new Map<string, { dir: Key; idx: number[] }>();
   found.forEach((k, i) => {
+    if (sizes[i] !== undefined) return;
     const id = k.slice(0, -1).join('/');
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { dir: k.slice(0, -1), idx: [] }));
     g.idx.push(i);
   });
-  const sizes = new Array<number>(found.length).fill(0);
   await Promise.all(
     [...groups.values()].map(async (g) => {
       const got = await store.sizes(g.dir, g.idx.map((i) => found[i]![found[i]!.length - 1]!)).catch(() => g.idx.map(() => 0));
       g.idx.forEach((i, j) => (sizes[i] = got[j] ?? 0));
     }),
   );
-  return { files: found.map((k, i) => ({ rel: k.join('/'), size: sizes[i]! })), more };
+  return { files: found.map((k, i) => ({ rel: k.join('/'), size: sizes[i] ?? 0 })), more };
 }
 
 /**

@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isRemoteRoot } from './paths.js';
 
 export interface RootChoice {
   workspacesRoot: string;
@@ -32,7 +33,7 @@ async function writable(dir: string): Promise<string | undefined> {
 export async function chooseRoots(settings: { workspacesRoot?: string; uploadRoot: string }, dataDir = userDataDir()): Promise<RootChoice> {
   if (settings.workspacesRoot) {
     // An object store is checked by the store itself when it opens.
-    if (/^s3:\/\//i.test(settings.workspacesRoot)) return { workspacesRoot: settings.workspacesRoot, uploadRoot: settings.uploadRoot };
+    if (isRemoteRoot(settings.workspacesRoot)) return { workspacesRoot: settings.workspacesRoot, uploadRoot: settings.uploadRoot };
     const err = await writable(settings.workspacesRoot);
     if (err) throw new Error(`workspaces root ${settings.workspacesRoot} cannot be written (${err})`);
     return { workspacesRoot: settings.workspacesRoot, uploadRoot: settings.uploadRoot };

@@ -1,13 +1,13 @@
 // Which store a workspaces root names. Every caller opens the store here, so a new backend is
 // added in one place.
 import { LocalStore, type LocalStoreOptions } from './local.js';
+import { isRemoteRoot } from './paths.js';
 import { StoreRefusal, type WorkspaceStore } from './store.js';
 import type { S3StoreOptions } from './s3.js';
 
 export type StoreOptions = LocalStoreOptions & Pick<S3StoreOptions, 'env' | 'forcePathStyle' | 'partBytes' | 'queue' | 'probe'>;
 
-/** Whether a root names an object store rather than a folder. */
-export const isRemoteRoot = (root: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(root) && !root.startsWith('file://');
+export { isRemoteRoot };
 
 export async function openStore(root: string, opts: StoreOptions = {}): Promise<WorkspaceStore> {
   if (/^s3:\/\//i.test(root)) {

@@ -24,3 +24,6 @@ export function isWithin(child: string, parent: string, platform: NodeJS.Platfor
   if (c === r) return true;
   return c.startsWith(r.endsWith(p.sep) ? r : r + p.sep);
 }
+
+/** Whether a workspaces root names an object store (`s3://…`) rather than a folder (a path or `file://`). */
+export const isRemoteRoot = (root: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(root) && !/^file:\/\//i.test(root);

@@ -365,7 +365,7 @@ export class S3Store implements WorkspaceStore {
    * `token`, so a create whose answer was lost (the SDK's retry then meets our own object, 412),
    * or that some engines answer with a 500 when writers race, is told apart from a lost race.
    */
-  async createIfAbsent(objKey: string, body: Buffer, token: string = randomUUID(), meta: Record<string, string> = {}, contentType?: string): Promise<boolean> {
+  private async createIfAbsent(objKey: string, body: Buffer, token: string = randomUUID(), meta: Record<string, string> = {}, contentType?: string): Promise<boolean> {
     try {
       await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: objKey, Body: body, IfNoneMatch: '*', Metadata: { ...meta, token }, ...(contentType && { ContentType: contentType }) }));
       return true;
@@ -440,7 +440,7 @@ export class S3Store implements WorkspaceStore {
       for (const o of page.contents) {
         const rel = o.Key!.slice(prefix.length);
         if (rel === '' || rel.endsWith('/') || rel.split('/').some((s) => s.startsWith('.'))) continue;
-        const h = await this.hashObject(rel.split('/').length ? [...key, ...rel.split('/')] : key);
+        const h = await this.hashObject([...key, ...rel.split('/')]);
         bytes += h.bytes;
         lines.push({ rel, sha256: h.sha256 });
         onBytes?.(bytes);
@@ -469,13 +469,12 @@ export class S3Store implements WorkspaceStore {
     if (checkKey(key).length === 0) throw new StoreRefusal('refusing to remove the workspaces root');
     // The objects, the folder's own marker, and the claims of its names.
     for (const prefix of [this.dirPrefix(key), `${this.claimKey(key)}/`]) {
-      let batch: string[] = [];
+      const batch: string[] = [];
       for await (const page of this.pages(prefix)) {
         batch.push(...page.contents.map((o) => o.Key!));
         while (batch.length >= 1000) await this.deleteMany(batch.splice(0, 1000));
       }
       if (batch.length) await this.deleteMany(batch);
-      batch = [];
     }
     await this.deleteQuiet(this.claimKey(key));
   }

@@ -33,6 +33,31 @@ describe('parseS3Root', () => {
   });
 });
 
+describe('S3Store.keyOf: which URIs name a place below the root', () => {
+  // No request is made: the store is opened without its probe.
+  const open = () => S3Store.open('s3://bucket/ws', { probe: false, env: { AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' } });
+  it('maps a URI below the root to its key', async () => {
+    expect((await open()).keyOf('s3://bucket/ws/tips/20261130_101500/plots/a.png')).toEqual(['tips', '20261130_101500', 'plots', 'a.png']);
+  });
+  // Hostile or foreign URIs: never a key (resources/read and the router take them from hosts and results).
+  it.each([
+    ['the root itself', 's3://bucket/ws'],
+    ['a sibling prefix', 's3://bucket/wsx/tips/a.png'],
+    ['another bucket', 's3://other/ws/tips/a.png'],
+    ['a traversal', 's3://bucket/ws/tips/../../x'],
+    ['a dot segment', 's3://bucket/ws/./tips'],
+    ['our bookkeeping', 's3://bucket/ws/.artifact-workspace/claims/tips/a.png'],
+    ['a hidden name', 's3://bucket/ws/tips/.aw-tmp-1'],
+    ['an empty segment', 's3://bucket/ws/tips//a.png'],
+    ['a backslash', 's3://bucket/ws/tips\\..\\x'],
+    ['a NUL', 's3://bucket/ws/tips/a\u0000b'],
+    ['a local path', '/tmp/ws/tips/a.png'],
+    ['a file URI', 'file:///ws/tips/a.png'],
+  ])('refuses %s', async (_what, uri) => {
+    expect((await open()).keyOf(uri)).toBeUndefined();
+  });
+});
+
 describe('opening a store on an engine that ignores conditional writes', () => {
   it('is refused: names could collide between writers', async () => {
     // A stand-in engine that accepts every PUT, conditional or not (as s3rver does).
