@@ -69,9 +69,14 @@ rootOptions(program.command('serve', { isDefault: true }))
   .action(
     run(async (opts: Flags) => {
       if (process.stdin.isTTY) log.warn('waiting for an MCP host on stdin (this is not an interactive program; Ctrl-C to quit)');
-      // Loaded here: the server (and the MCP SDK) costs a start that --version and info need not pay.
+      // The config's stdio servers start first, so that their start-up and ours overlap (a host
+      // waits for both before its first tools/list); then the server (and the MCP SDK), loaded
+      // here because --version and info need not pay for it.
+      // (src/main.ts may have started them already, from the raw command line.)
+      const { earlyFor } = await import('./proxy/early-start.js');
+      const early = earlyFor(opts, process.env, process.cwd());
       const { serve } = await import('./serve.js');
-      await serve(opts, log);
+      await serve(opts, log, { early });
       return 0;
     }),
   );

@@ -147,13 +147,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Which config file to read: --config, else $ARTIFACT_WORKSPACE_CONFIG, else ./mcp.config.json if it exists. */
-export function configPathFrom(flags: Flags, env: NodeJS.ProcessEnv, cwd: string, exists: (p: string) => boolean): string | undefined {
-  const explicit = flags.config ?? env.ARTIFACT_WORKSPACE_CONFIG;
-  if (explicit) return path.resolve(cwd, explicit);
-  const local = path.join(cwd, 'mcp.config.json');
-  return exists(local) ? local : undefined;
-}
+export { configPathFrom } from './config-path.js';
 
 /**
  * Parses and validates a config file's text. Errors name the exact key and what was expected. A

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from './log.js';
 import { downstreamSourceRoots } from './proxy/launch.js';
 import { stdioLane, stdioSink } from './proxy/lane.js';
 import { McpProxy } from './proxy/proxy.js';
+import type { EarlyStarts } from './proxy/early-start.js';
 import { createAppServer, type AppServer } from './server/app.js';
 import { createContext, type AppContext } from './server/context.js';
 import type { EventSource } from './server/sources.js';
@@ -44,7 +45,7 @@ export function sessionServer(ctx: AppContext, proxy: McpProxy | undefined, opts
   });
 }
 
-export async function serve(flags: Flags, log: Logger = createLogger()): Promise<void> {
+export async function serve(flags: Flags, log: Logger = createLogger(), opts: { early?: EarlyStarts } = {}): Promise<void> {
   const settings = loadSettings(flags);
   settings.warnings.forEach((w) => log.warn(w));
   // One failed promise somewhere in a forwarded call must not take every session down with it:
@@ -59,7 +60,7 @@ export async function serve(flags: Flags, log: Logger = createLogger()): Promise
   // Proxy mode when the config names servers: they start connecting now, without holding up
   // the host's initialize; the first tools/list waits briefly for them. One proxy serves every
   // session; each session has its own server and workspace state.
-  const proxy = Object.keys(settings.servers).length ? new McpProxy(ctx).start() : undefined;
+  const proxy = Object.keys(settings.servers).length ? new McpProxy(ctx, { early: opts.early }).start() : undefined;
 
   if (settings.transport === 'http') {
     // Off loopback, the Host check only stops browsers: anyone on the network could call every

@@ -4,7 +4,7 @@
 // client, then prints the workspace tree, the manifest and where the originals still are.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../version.js';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/client';
@@ -15,8 +15,8 @@ import { readManifestFiles } from '../workspace/manifest.js';
 import { OWN_TOOL_NAMES } from '../server/own-tools.js';
 import { renderTree } from './tree.js';
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/ds-server/', import.meta.url));
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+const EXAMPLE = path.join(PACKAGE_ROOT, 'examples/ds-server');
+const CLI = path.join(PACKAGE_ROOT, 'dist/cli.js');
 const ROUTED_KEY = 'artifact-workspace/routed';
 const OWN = OWN_TOOL_NAMES;
 

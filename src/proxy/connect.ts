@@ -10,6 +10,7 @@ import { PACKAGE_NAME, VERSION } from '../version.js';
 import { wireClient, type Wiring } from './client-wiring.js';
 import { LaneWire } from './lane-wire.js';
 import { junkFilter } from './junk-filter.js';
+import type { EarlyStarts } from './early-start.js';
 import { launchSpec } from './launch.js';
 import type { Tail } from './tail.js';
 
@@ -39,6 +40,8 @@ export interface ConnectOptions {
   lost(conn: Conn): void;
   /** Declared in initialize: what the host declared, as far as the proxy forwards it. */
   capabilities: ClientCapabilities;
+  /** Servers started while the proxy loaded: the first connection adopts its own. */
+  early?: EarlyStarts;
 }
 
 /**
@@ -80,6 +83,7 @@ async function connectAt(o: ConnectOptions, protocol: '2025-11-25' | '2026-07-28
     },
     onBadLine: (line) => o.junk(line.slice(0, 200)),
     graceMs: o.graceMs,
+    adopt: spec.kind === 'stdio' && o.early ? () => o.early?.take(o.name, spec) : undefined,
   });
   const client = new Client(
     { name: PACKAGE_NAME, version: VERSION },
@@ -105,7 +109,7 @@ async function connectAt(o: ConnectOptions, protocol: '2025-11-25' | '2026-07-28
       conn.lane = undefined;
       if (child) child.lane = undefined;
     }
-    o.log.debug(`server "${o.name}": MCP ${version ?? '?'}`);
+    o.log.debug(`server "${o.name}": MCP ${version ?? '?'}${child?.adopted ? `, process started early (pid ${child.pid})` : ''}`);
     const tools = conn.caps.tools ? await listAllTools(client, o.startTimeoutMs) : [];
     return { conn, tools };
   } catch (e) {

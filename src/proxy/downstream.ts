@@ -12,6 +12,7 @@ import type { CallExtra } from '../server/sources.js';
 import type { HostEvent, HostLink } from '../server/sources.js';
 import type { DownstreamEvents } from './client-wiring.js';
 import { connect, listAllTools, type Conn } from './connect.js';
+import type { EarlyStarts } from './early-start.js';
 import { workDirOf } from './launch.js';
 import { goneFailure, timeoutFailure, DownstreamFailure } from '../server/errors.js';
 import type { LaneWire } from './lane-wire.js';
@@ -46,6 +47,8 @@ export interface DownstreamOptions {
   startTimeoutMs?: number;
   /** Timers of restarts and backoff (default: the real ones). */
   timers?: Timers;
+  /** Servers started while the proxy loaded (./early-start.ts). */
+  early?: EarlyStarts;
   /** The session that owns one of this server's tasks (by the server's id), for its requests about it. */
   taskRoute?: (server: string, taskId: string) => { host: HostLink; id: string } | undefined;
 }

@@ -29,6 +29,7 @@ import { Downstream, NO_SDK_TIMEOUT, type DownstreamOptions } from './downstream
 import { forwardedEnvelope, retryFields, stripEnvelope } from './envelope.js';
 import { ExtrasForwarder } from './forward-extras.js';
 import { Lane } from './lane.js';
+import type { EarlyStarts } from './early-start.js';
 
 export interface ProxyOptions {
   env?: NodeJS.ProcessEnv;
@@ -42,6 +43,8 @@ export interface ProxyOptions {
   downstream?: Pick<DownstreamOptions, 'maxFailures' | 'coolDownMs' | 'maxCallWaitMs' | 'graceMs'>;
   /** Timers of call timeouts, restarts and backoff (default: the real ones). */
   timers?: Timers;
+  /** Servers started while the proxy loaded (./early-start.ts): each first connection adopts its own. */
+  early?: EarlyStarts;
 }
 
 export class McpProxy implements ToolSource, HostListener {
@@ -80,6 +83,7 @@ export class McpProxy implements ToolSource, HostListener {
           env: opts.env ?? process.env,
           log,
           timers: opts.timers,
+          early: opts.early,
           taskRoute: (s, id) => this.tasks.route(s, id),
           ...opts.downstream,
           events: {
@@ -257,6 +261,7 @@ export class McpProxy implements ToolSource, HostListener {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.opts.early?.stopAll();
     this.bridge.close();
     await Promise.all(this.downstreams.map((d) => d.close()));
   }

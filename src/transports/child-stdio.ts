@@ -9,19 +9,19 @@
 // leads a process group of its own and the signals go to the whole group: a server started
 // through a launcher (`npx`, `uvx`, a shell script) is a grandchild, and the launcher exiting first
 // must not leave it running.
-import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
+import type { spawn as nodeSpawn, ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/server';
 import type { Transport, JSONRPCMessage } from '@modelcontextprotocol/server';
+import { GROUPS, signalChild, spawnChild, type ChildSpec } from './spawn-child.js';
 
-/** Process groups (POSIX): the child and everything it starts are stopped together. */
-const GROUPS = process.platform !== 'win32';
+export type { ChildSpec };
 
-export interface ChildSpec {
-  command: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  cwd?: string;
+/** A child started before its transport (src/proxy/early-start.ts), still running. */
+export interface AdoptedChild {
+  child: ChildProcess;
+  /** Settles as the child's own 'spawn' or 'error' did (those may be past). */
+  spawned: Promise<void>;
 }
 
 export interface ChildExit {
@@ -39,6 +39,8 @@ export interface ChildStdioOptions {
   /** Pause between the shutdown steps, in ms (default 2000). */
   graceMs?: number;
   spawn?: typeof nodeSpawn;
+  /** A running child for this spec, started early, to use instead of starting one. */
+  adopt?: () => AdoptedChild | undefined;
 }
 
 export class ChildStdioTransport implements Transport {
@@ -47,6 +49,8 @@ export class ChildStdioTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   /** Set once the child has exited. */
   exit?: ChildExit;
+  /** The child was started early and adopted (ChildStdioOptions.adopt), not started here. */
+  adopted = false;
   /** Sees each message line before it is parsed; returns true when the lane has taken it. */
   lane?: (line: Buffer) => boolean;
   private child?: ChildProcess;
@@ -63,15 +67,10 @@ export class ChildStdioTransport implements Transport {
 
   start(): Promise<void> {
     if (this.child) throw new Error('ChildStdioTransport already started');
-    const child = (this.opts.spawn ?? nodeSpawn)(this.spec.command, this.spec.args, {
-      env: this.spec.env,
-      cwd: this.spec.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      shell: false,
-      windowsHide: true,
-      detached: GROUPS,
-    });
+    const early = this.opts.adopt?.();
+    const child = early?.child ?? spawnChild(this.spec, this.opts.spawn);
     this.child = child;
+    this.adopted = early !== undefined;
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (t: string) => this.opts.onStderr?.(t));
     child.stdin?.on('error', (e) => this.onerror?.(e));
@@ -110,6 +109,10 @@ export class ChildStdioTransport implements Transport {
         if (child.pid === undefined) finish();
       });
     });
+    if (early) {
+      child.once('error', (e) => this.onerror?.(e));
+      return early.spawned;
+    }
     return new Promise((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', (e) => {
@@ -173,11 +176,6 @@ export class ChildStdioTransport implements Transport {
   }
 
   private signal(child: ChildProcess, sig: NodeJS.Signals): void {
-    try {
-      if (GROUPS && child.pid !== undefined) process.kill(-child.pid, sig);
-      else child.kill(sig);
-    } catch {
-      // Gone meanwhile.
-    }
+    signalChild(child, sig);
   }
 }

@@ -11,6 +11,8 @@ export interface TransportHooks {
   onStderr: (text: string) => void;
   onBadLine: (line: string, err: unknown) => void;
   graceMs?: number;
+  /** A running child for a stdio spec, started early (src/proxy/early-start.ts). */
+  adopt?: ChildStdioOptions['adopt'];
 }
 
 export interface Opened {
@@ -28,7 +30,7 @@ export function openTransport(spec: LaunchSpec, hooks: TransportHooks): Opened {
   }
   const transport = new ChildStdioTransport(
     { command: spec.command, args: spec.args, env: spec.env, cwd: spec.cwd },
-    { lines: hooks.lines, onStderr: hooks.onStderr, onBadLine: hooks.onBadLine, graceMs: hooks.graceMs },
+    { lines: hooks.lines, onStderr: hooks.onStderr, onBadLine: hooks.onBadLine, graceMs: hooks.graceMs, adopt: hooks.adopt },
   );
   return {
     transport: new ResponsesLast(transport),

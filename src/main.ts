@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// The command's entry (bundled into dist/cli.js by scripts/bundle.mjs). Before any other module
+// loads, Node 22.1+ is asked to keep V8's compiled code of our modules and dependencies
+// (module.enableCompileCache), so a host that starts the server on every launch pays for
+// compiling them once. The cache is in the user's own cache
+// folder, never a shared temp folder another user could write to. Node 20 has no such cache.
+import module from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+const enable = (module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
+if (enable && !process.env.NODE_COMPILE_CACHE) {
+  const base = process.env.XDG_CACHE_HOME || (process.platform === 'win32' ? process.env.LOCALAPPDATA : undefined) || path.join(os.homedir(), process.platform === 'darwin' ? 'Library/Caches' : '.cache');
+  try {
+    enable(path.join(base, 'artifact-workspace-mcp', 'compile-cache'));
+  } catch {
+    // No cache: the same start, only slower.
+  }
+}
+// `serve` in proxy mode: the config's stdio servers start now, so that their start-up overlaps
+// ours (src/proxy/early-start.ts). Not for a terminal: a person typing is not a host waiting.
+if (!process.stdin.isTTY) {
+  const { beginEarly, serveFlagsFromArgv } = await import('./proxy/early-start.js');
+  const flags = serveFlagsFromArgv(process.argv.slice(2));
+  if (flags) beginEarly(flags, process.env, process.cwd());
+}
+await import('./cli-main.js');
