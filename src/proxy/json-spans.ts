@@ -1,5 +1,4 @@
 // Where the members of a JSON object sit in its bytes, without decoding it. The pass-through lane
-// peeks at a line's method and tool name from these spans (most lines are not its business),
 // rebuilds a request it takes around the untouched bytes of its arguments (a 1 MB argument is
 // copied, never re-encoded), and finds the one top-level `id` of an answer it swaps. Validity is
 // not judged here: the lane parses what it takes. Strings are skipped with a native byte search

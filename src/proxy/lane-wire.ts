@@ -48,14 +48,14 @@ export class LaneWire {
   private readonly calls = new Map<string, LaneCall>();
   private seq = 0;
 
-  constructor(private readonly write: (line: string | Buffer) => Promise<void>) {}
+  constructor(private readonly write: (line: string | Buffer | readonly Buffer[]) => Promise<void>) {}
 
   get size(): number {
     return this.calls.size;
   }
 
-  /** Sends a request the caller serialises itself (with this id and progress token, and its newline); returns the id. */
-  requestRaw(build: (id: string) => Buffer, call: LaneCall): string {
+  /** Sends a request the caller serialises itself (with this id and progress token, and its newline; in pieces, written in order); returns the id. */
+  requestRaw(build: (id: string) => Buffer | readonly Buffer[], call: LaneCall): string {
     const id = `aw~${++this.seq}`;
     this.calls.set(id, call);
     this.write(build(id)).catch((e: unknown) => {
@@ -190,5 +190,14 @@ export function idSpan(line: Buffer, id: string): { start: number; end: number }
 
 /** The response line with our id token replaced by the host's id (JSON). */
 export function spliceId(line: Buffer, at: number, end: number, hostId: string | number): Buffer {
-  return Buffer.concat([line.subarray(0, at), Buffer.from(JSON.stringify(hostId)), line.subarray(end)]);
+  return Buffer.concat(splicedParts(line, at, end, hostId));
+}
+
+/**
+ * The same, as the pieces to write one after the other: views of the server's line around the
+ * host's id, so a big answer is not copied (a fresh megabyte costs its page faults: more than
+ * the copy itself).
+ */
+export function splicedParts(line: Buffer, at: number, end: number, hostId: string | number): Buffer[] {
+  return [line.subarray(0, at), Buffer.from(JSON.stringify(hostId)), line.subarray(end)];
 }

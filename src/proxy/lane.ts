@@ -6,7 +6,7 @@
 // path, which owns the hint, the timeout, progress, routing and failures. Anything the lane does
 // not take (our own tools, a server that is down or speaks HTTP, a request it cannot carry as
 // bytes) goes the SDK path. Each front supplies a CallSink: where one call's messages go.
-import { CallToolRequestSchema, CallToolResultSchema, JSONRPCRequestSchema, ResultSchema } from '@modelcontextprotocol/core';
+import { CallToolResultSchema, ResultSchema } from '@modelcontextprotocol/core';
 import type { Server, JSONRPCMessage, RequestId } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import type { CallExtra } from '../server/sources.js';
@@ -17,8 +17,9 @@ import type { CallSink, LaneCalls } from '../transports/lane-http.js';
 import type { CallPipeline, CallTarget, ForwardedCall } from './call.js';
 import type { LaneLink } from './downstream.js';
 import { laneEnvelope, stripEnvelope } from './envelope.js';
-import { spliceId, type AnswerOf } from './lane-wire.js';
-import { objectSpans, valueOf } from './json-spans.js';
+import { splicedParts, type AnswerOf } from './lane-wire.js';
+import { objectSpans } from './json-spans.js';
+import { asCallRequest, type CallRequest } from './call-request.js';
 
 export type { CallSink };
 
@@ -86,39 +87,37 @@ export class Lane implements LaneCalls {
     // A native byte search rules out all but tool calls before any scan (an escaped spelling of
     // the method only costs such a line the SDK path).
     if (line.indexOf(TOOLS_CALL) === -1) return undefined;
-    const top = objectSpans(line);
-    if (!top || valueOf(line, top.get('method')) !== 'tools/call') return undefined;
-    const paramsAt = top.get('params');
-    const members = paramsAt && objectSpans(line, paramsAt.start);
-    const peek = valueOf(line, members?.get('name'));
-    const peeked = typeof peek === 'string' ? this.d.target(peek) : undefined;
-    if (!members || !peeked) return undefined;
-    // Then exactly what the SDK path would accept: the whole line parsed and validated, so the
-    // lane never forwards what the SDK would refuse (trailing bytes, bad escapes, NaN, a missing
-    // jsonrpc, non-object arguments). A CR used as whitespace stays on the SDK path, which
-    // re-serialises it away: some servers read CR as a line break.
+    // Then exactly what the SDK path would accept: the whole line parsed and checked as its
+    // schemas would (./call-request.ts), so the lane never forwards what the SDK would refuse
+    // (trailing bytes, bad escapes, a missing jsonrpc, non-object arguments). A CR used as
+    // whitespace stays on the SDK path, which re-serialises it away: some servers read CR as a
+    // line break.
     if (line.indexOf(0x0d) !== -1) return undefined;
-    let msg: unknown;
+    let req: CallRequest | undefined;
     try {
-      msg = JSON.parse(line.toString('utf8'));
+      req = asCallRequest(JSON.parse(line.toString('utf8')));
     } catch {
       return undefined;
     }
-    const env = JSONRPCRequestSchema.safeParse(msg);
-    const req = env.success ? CallToolRequestSchema.safeParse({ method: env.data.method, params: env.data.params }) : undefined;
-    if (!env.success || !req?.success || this.open.has(env.data.id)) return undefined;
-    const hostId = env.data.id;
-    const { name, arguments: args, _meta: meta } = req.data.params;
+    if (!req || this.open.has(req.id)) return undefined;
+    const { name, arguments: args, _meta: meta } = req.params;
     if (expect && name !== expect.name) return undefined;
-    const t = name === peek ? peeked : this.d.target(name);
+    const t = this.d.target(name);
     if (!t) return undefined;
+    // The members' bytes, to forward them as written: a strict scan (every key once, so the bytes
+    // are the values the parse kept).
+    const paramsAt = objectSpans(line)?.get('params');
+    const members = paramsAt && objectSpans(line, paramsAt.start);
+    if (!members) return undefined;
+    const hostId = req.id;
     // A routed call that names its run by handle has the handle checked before the tool runs;
     // the SDK path does that (and a pass-through call ignores the handle).
     if (t.target.routes && (meta?.[WORKSPACE_META_KEY] !== undefined || meta?.[DATASET_META_KEY] !== undefined)) return undefined;
     // A task-augmented call makes a task the board must know (src/proxy/tasks.ts): the SDK path.
     if (members.has('task')) return undefined;
     if (this.d.modern && (!laneEnvelope(meta) || members.has('inputResponses') || members.has('requestState'))) return undefined;
-    const build = (laneId: string): Buffer => {
+    // In pieces: the arguments are views of the host's line, never copied (./lane-wire.ts splicedParts).
+    const build = (laneId: string): Buffer[] => {
       const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.target.tool)}`)];
       // The other members (the arguments above all) cross as the host wrote them.
       for (const [k, at] of members) {
@@ -128,7 +127,7 @@ export class Lane implements LaneCalls {
       // The host's envelope describes the host to us; the server speaks 2025-11-25 and gets none.
       const { progressToken: _hostToken, ...rest } = this.d.modern ? stripEnvelope(meta) : (meta ?? {});
       parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));
-      return Buffer.concat(parts);
+      return parts;
     };
     this.forward(hostId, t, args, meta as Meta | undefined, build, sink);
     return hostId;
@@ -162,7 +161,7 @@ export class Lane implements LaneCalls {
     return requestId === undefined ? undefined : this.open.get(requestId)?.sink;
   }
 
-  private forward(hostId: RequestId, t: { link: LaneLink; target: CallTarget }, args: Record<string, unknown> | undefined, meta: Meta | undefined, build: (laneId: string) => Buffer, sink: CallSink): void {
+  private forward(hostId: RequestId, t: { link: LaneLink; target: CallTarget }, args: Record<string, unknown> | undefined, meta: Meta | undefined, build: (laneId: string) => Buffer[], sink: CallSink): void {
     const { server, host, session, pipeline } = this.d;
     const { link, target } = t;
     const entry = { laneId: '', link, sink } as Open;
@@ -211,7 +210,7 @@ export class Lane implements LaneCalls {
         if (!call.end()) return;
         entry.finish();
         link.succeeded();
-        this.reply(call, msg, spliceId(line, at, endAt, hostId), hostId, sink).catch(fail);
+        this.reply(call, msg, splicedParts(line, at, endAt, hostId), hostId, sink).catch(fail);
       },
       onProgress: (p) => call.progress(p),
       onGone: (why) => {
@@ -223,7 +222,7 @@ export class Lane implements LaneCalls {
   }
 
   /** The server answered: the pipeline says whether the host gets the routed result or the line as written. */
-  private async reply(call: ForwardedCall, msg: AnswerOf, line: Buffer, hostId: RequestId, sink: CallSink): Promise<void> {
+  private async reply(call: ForwardedCall, msg: AnswerOf, parts: Buffer[], hostId: RequestId, sink: CallSink): Promise<void> {
     // The SDK path validates a downstream's result before routing; so does the lane (only where
     // routing may use it: a pass-through answer is never decoded). An answer that is not a tool
     // result goes back as written, unrouted.
@@ -231,12 +230,15 @@ export class Lane implements LaneCalls {
     const result = answer && 'result' in answer ? CallToolResultSchema.safeParse(answer.result) : undefined;
     const routed = await call.answer(result?.success ? result.data : undefined);
     if (routed) await sink.answer({ jsonrpc: '2.0', id: hostId, result: this.d.modern ? { ...routed, resultType: 'complete' } : routed });
-    else await sink.answerRaw(this.d.modern && msg.isResult ? (withResultType(line) ?? line) : line);
+    else if (this.d.modern && msg.isResult) {
+      const line = Buffer.concat(parts);
+      await sink.answerRaw(withResultType(line) ?? line);
+    } else await sink.answerRaw(parts);
   }
 }
 
 /** The stdio front's sink: everything goes out on the one stdout, in order. */
-export function stdioSink(t: { send(m: JSONRPCMessage): Promise<void>; sendRaw(line: Buffer): Promise<void> }): CallSink {
+export function stdioSink(t: { send(m: JSONRPCMessage): Promise<void>; sendRaw(line: Buffer | readonly Buffer[]): Promise<void> }): CallSink {
   return { send: (m) => t.send(m), answerRaw: (line) => t.sendRaw(line), answer: (m) => t.send(m) };
 }
 

@@ -13,6 +13,7 @@ import type { spawn as nodeSpawn, ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/server';
 import type { Transport, JSONRPCMessage } from '@modelcontextprotocol/server';
+import { BatchedWriter } from './batch.js';
 import { GROUPS, signalChild, spawnChild, type ChildSpec } from './spawn-child.js';
 
 export type { ChildSpec };
@@ -54,6 +55,7 @@ export class ChildStdioTransport implements Transport {
   /** Sees each message line before it is parsed; returns true when the lane has taken it. */
   lane?: (line: Buffer) => boolean;
   private child?: ChildProcess;
+  private batch?: BatchedWriter;
   private closed?: Promise<void>;
 
   constructor(
@@ -126,15 +128,19 @@ export class ChildStdioTransport implements Transport {
     return this.write(serializeMessage(message));
   }
 
-  /** Writes one already-serialized message line (with its newline). */
-  sendRaw(line: string | Buffer): Promise<void> {
+  /** Writes one already-serialized message line (with its newline), or its pieces in order. */
+  sendRaw(line: string | Buffer | readonly Buffer[]): Promise<void> {
     return this.write(line);
   }
 
-  private async write(data: string | Buffer): Promise<void> {
+  private async write(data: string | Buffer | readonly Buffer[]): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || this.exit || stdin.destroyed) throw new Error('Not connected');
-    if (!stdin.write(data)) await new Promise<void>((r) => stdin.once('drain', r));
+    this.batch ??= new BatchedWriter(stdin);
+    let ok = true;
+    if (typeof data === 'string' || Buffer.isBuffer(data)) ok = this.batch.write(data);
+    else for (const d of data) ok = this.batch.write(d) && ok;
+    if (!ok) await new Promise<void>((r) => stdin.once('drain', r));
   }
 
   /** SIGKILL to the child and everything it started, now. */

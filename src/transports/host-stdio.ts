@@ -7,6 +7,7 @@ import { deserializeMessage } from '@modelcontextprotocol/server';
 import type { Transport, JSONRPCMessage } from '@modelcontextprotocol/server';
 import { encodeForHost } from './encode.js';
 import { LineSplitter } from './lines.js';
+import { BatchedWriter } from './batch.js';
 
 const NEWLINE = Buffer.from('\n');
 
@@ -26,11 +27,14 @@ export class HostStdioTransport implements Transport {
   private readonly onData = (chunk: Buffer): void => this.lines.push(chunk);
   private readonly onError = (e: Error): void => this.onerror?.(e);
   private readonly onEnd = (): void => void this.close();
+  private readonly out: BatchedWriter;
 
   constructor(
     private readonly stdin: Readable = process.stdin,
     private readonly stdout: Writable = process.stdout,
-  ) {}
+  ) {
+    this.out = new BatchedWriter(stdout);
+  }
 
   async start(): Promise<void> {
     if (this.started) throw new Error('HostStdioTransport already started');
@@ -57,16 +61,16 @@ export class HostStdioTransport implements Transport {
     return line === undefined ? Promise.resolve() : this.write(`${line}\n`);
   }
 
-  /** Writes one serialized message (without its newline) as is. */
-  sendRaw(line: Buffer): Promise<void> {
-    return this.write(line.length < 65536 ? Buffer.concat([line, NEWLINE]) : [line, NEWLINE]);
+  /** Writes one serialized message (without its newline) as is, or its pieces in order. */
+  sendRaw(line: Buffer | readonly Buffer[]): Promise<void> {
+    return this.write(Buffer.isBuffer(line) ? [line, NEWLINE] : [...line, NEWLINE]);
   }
 
-  private write(data: string | Buffer | Buffer[]): Promise<void> {
+  private write(data: string | Buffer | readonly Buffer[]): Promise<void> {
     if (this.closed) return Promise.resolve();
     let ok = true;
-    if (Array.isArray(data)) for (const d of data) ok = this.stdout.write(d) && ok;
-    else ok = this.stdout.write(data);
+    if (typeof data === 'string' || Buffer.isBuffer(data)) ok = this.out.write(data);
+    else for (const d of data) ok = this.out.write(d) && ok;
     return ok ? Promise.resolve() : new Promise((r) => this.stdout.once('drain', () => r()));
   }
 

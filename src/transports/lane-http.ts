@@ -15,7 +15,8 @@ import { encodeForHost, type EncodeFailure } from './encode.js';
  */
 export interface CallSink {
   send(msg: JSONRPCMessage): Promise<void>;
-  answerRaw(line: Buffer): Promise<void>;
+  /** The answer's line, or its pieces in order (never with a newline). */
+  answerRaw(line: Buffer | readonly Buffer[]): Promise<void>;
   answer(msg: JSONRPCMessage): Promise<void>;
 }
 
@@ -83,7 +84,8 @@ function httpSink(res: http.ServerResponse, sessionId: string | undefined, accep
       const line = encodeForHost(msg, onFailure);
       if (sse && !res.writableEnded && line !== undefined) event(line);
     },
-    async answerRaw(line) {
+    async answerRaw(raw) {
+      const line = Buffer.isBuffer(raw) ? raw : Buffer.concat(raw);
       start();
       if (res.writableEnded) return;
       if (sse) {

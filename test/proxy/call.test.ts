@@ -48,7 +48,7 @@ async function viaLane(host: ProxyHost, name: string, args: Record<string, unkno
   const sink: CallSink = {
     send: async () => {},
     answer: async (m) => answered(m),
-    answerRaw: async (line) => answered(JSON.parse(line.toString())),
+    answerRaw: async (line) => answered(JSON.parse((Buffer.isBuffer(line) ? line : Buffer.concat(line)).toString())),
   };
   const took = lane.callRaw(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } })), sink);
   expect(took, 'the lane took the call').toBe(id);

@@ -1,0 +1,88 @@
+// The lane's request check (src/proxy/call-request.ts) against the SDK's own schemas: for every
+// generated request, it accepts exactly when JSONRPCRequestSchema and then CallToolRequestSchema
+// do. Requests are generated as JSON text and parsed, as they arrive; the generator mutates each
+// field of a valid call towards every kind of JSON value, so near-misses dominate.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CallToolRequestSchema, JSONRPCRequestSchema } from '@modelcontextprotocol/core';
+import { asCallRequest } from '../../src/proxy/call-request.js';
+
+function sdkAccepts(msg: unknown): boolean {
+  const env = JSONRPCRequestSchema.safeParse(msg);
+  return env.success && CallToolRequestSchema.safeParse({ method: env.data.method, params: env.data.params }).success;
+}
+
+const anyJson = fc.jsonValue({ maxDepth: 2 });
+const ints = fc.oneof({ weight: 4, arbitrary: fc.integer() }, fc.constantFrom(0, -0, 2 ** 53 - 1, 2 ** 53, -(2 ** 53), 1e21, 1.5, -1));
+/** A value of each kind, or `absent`. */
+const field = (good: fc.Arbitrary<unknown>) => fc.oneof({ weight: 16, arbitrary: good }, { weight: 1, arbitrary: anyJson }, { weight: 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(null, [], {}, '', 0, true) });
+const object = (shape: Record<string, fc.Arbitrary<unknown>>, extra: fc.Arbitrary<Record<string, unknown>> = fc.constant({})) =>
+  fc.tuple(fc.record(shape), extra).map(([o, more]) => ({ ...more, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) }));
+
+const meta = object(
+  {
+    progressToken: field(fc.oneof(fc.string(), ints)),
+    'io.modelcontextprotocol/related-task': field(object({ taskId: field(fc.string()) }, fc.dictionary(fc.string(), anyJson, { maxKeys: 1 }))),
+    'io.modelcontextprotocol/protocolVersion': field(fc.constant('2026-07-28')),
+  },
+  fc.dictionary(fc.string({ maxLength: 6 }), anyJson, { maxKeys: 2 }),
+);
+const params = object(
+  {
+    name: field(fc.string()),
+    arguments: field(fc.dictionary(fc.string({ maxLength: 6 }), anyJson, { maxKeys: 3 })),
+    _meta: field(meta),
+    task: field(object({ ttl: field(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), ints)) }, fc.dictionary(fc.string(), anyJson, { maxKeys: 1 }))),
+  },
+  fc.dictionary(fc.constantFrom('cursor', 'inputResponses', 'requestState', 'x', '__proto__', 'constructor'), anyJson, { maxKeys: 2 }),
+);
+const request = object(
+  {
+    jsonrpc: field(fc.constantFrom('2.0', '2.0', '2.0', '2.1')),
+    id: field(fc.oneof(fc.string(), ints)),
+    method: field(fc.constantFrom('tools/call', 'tools/call', 'tools/call', 'tools/list', 'Tools/call')),
+    params: field(params),
+  },
+  fc.oneof({ weight: 6, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('result', 'error', 'extra', '__proto__', 'toString'), anyJson, { maxKeys: 1 }) }),
+);
+
+describe('asCallRequest', () => {
+  it('accepts exactly what the SDK schemas accept (generated requests, as parsed JSON)', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(request, (r) => {
+        const msg: unknown = JSON.parse(JSON.stringify(r));
+        const want = sdkAccepts(msg);
+        if (want) accepted++;
+        expect(asCallRequest(msg) !== undefined).toBe(want);
+      }),
+      { numRuns: 10_000 },
+    );
+    // The generator must reach both sides, or the property says little.
+    expect(accepted).toBeGreaterThan(500);
+  });
+
+  const texts: [string, string][] = [
+    ['minimal', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}'],
+    ['string id, arguments, meta', '{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"echo","arguments":{"m":1},"_meta":{"progressToken":"p"}}}'],
+    ['a __proto__ key at the top', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"},"__proto__":{}}'],
+    ['a __proto__ key in params', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","__proto__":{"x":1}}}'],
+    ['a __proto__ key in arguments', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"__proto__":{"x":1}}}}'],
+    ['an unsafe integer id', '{"jsonrpc":"2.0","id":9007199254740993,"method":"tools/call","params":{"name":"echo"}}'],
+    ['a fractional id', '{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{"name":"echo"}}'],
+    ['an exponent id', '{"jsonrpc":"2.0","id":1e3,"method":"tools/call","params":{"name":"echo"}}'],
+    ['a negative zero id', '{"jsonrpc":"2.0","id":-0,"method":"tools/call","params":{"name":"echo"}}'],
+    ['null arguments', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":null}}'],
+    ['array arguments', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":[1]}}'],
+    ['no params', '{"jsonrpc":"2.0","id":1,"method":"tools/call"}'],
+    ['a result beside', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"},"result":{}}'],
+    ['null id', '{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{"name":"echo"}}'],
+    ['a float progress token', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","_meta":{"progressToken":0.5}}}'],
+    ['a related task without id', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","_meta":{"io.modelcontextprotocol/related-task":{}}}}'],
+    ['task with a string ttl', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","task":{"ttl":"1"}}}'],
+  ];
+  it.each(texts)('agrees with the SDK on %s', (_name, text) => {
+    const msg: unknown = JSON.parse(text);
+    expect(asCallRequest(msg) !== undefined).toBe(sdkAccepts(msg));
+  });
+});
