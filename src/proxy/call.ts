@@ -65,6 +65,11 @@ export class CallPipeline {
     this.timers = d.timers ?? systemTimers;
   }
 
+  /** The argument names a dataset hint is read from. */
+  get datasetArgs(): readonly string[] {
+    return this.d.datasetArgs;
+  }
+
   /**
    * A call starts: its hint is acted on and its clock runs; `onTimeout` is told once if it runs
    * out. `named` is the run the call named by handle; `dataset`, the dataset a proxy in front named

@@ -18,7 +18,8 @@ import type { CallPipeline, CallTarget, ForwardedCall } from './call.js';
 import type { LaneLink } from './downstream.js';
 import { laneEnvelope, stripEnvelope } from './envelope.js';
 import { splicedParts, type AnswerOf } from './lane-wire.js';
-import { objectSpans } from './json-spans.js';
+import { objectSpans, valueOf, type Span } from './json-spans.js';
+import { isJson } from './json-valid.js';
 import { asCallRequest, type CallRequest } from './call-request.js';
 
 export type { CallSink };
@@ -68,6 +69,45 @@ interface Open {
 }
 
 const COMMA = Buffer.from(',');
+/** Lines from this size on are checked on their bytes, not decoded (readBig). */
+const BIG_LINE = 64 * 1024;
+
+/** An own, enumerable property, as JSON.parse makes it (a `__proto__` key included). */
+function own(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * A big request line as the checks need it, without decoding its arguments: the line is valid
+ * JSON (./json-valid.ts, equal to JSON.parse), its top level and its params scan strictly (every
+ * key once), and every member but `arguments` is decoded; an object `arguments` stands as `{}`
+ * (the caller decodes what it needs). Undefined where the small path would leave the line too.
+ */
+export function readBig(line: Buffer): { msg: Record<string, unknown>; params: Map<string, Span> } | undefined {
+  if (!isJson(line)) return undefined;
+  const top = objectSpans(line);
+  const paramsAt = top?.get('params');
+  const params = paramsAt && line[paramsAt.start] === 0x7b ? objectSpans(line, paramsAt.start) : undefined;
+  if (!top || !params) return undefined;
+  const msg: Record<string, unknown> = {};
+  for (const [k, at] of top) if (k !== 'params') own(msg, k, valueOf(line, at));
+  const p: Record<string, unknown> = {};
+  for (const [k, at] of params) own(p, k, k === 'arguments' && line[at.start] === 0x7b ? {} : valueOf(line, at));
+  own(msg, 'params', p);
+  return { msg, params };
+}
+
+/**
+ * The members of the arguments object at `at` that are named in `keys` (the dataset hint reads
+ * nothing else), decoded; all of it when its keys do not scan strictly (a key named twice).
+ */
+export function someMembers(line: Buffer, at: Span, keys: readonly string[]): Record<string, unknown> {
+  const members = objectSpans(line, at.start);
+  if (!members) return valueOf(line, at) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (members.has(k)) own(out, k, valueOf(line, members.get(k)));
+  return out;
+}
 const TOOLS_CALL = Buffer.from('"tools/call"');
 
 type Meta = { progressToken?: string | number } & Record<string, unknown>;
@@ -93,22 +133,31 @@ export class Lane implements LaneCalls {
     // whitespace stays on the SDK path, which re-serialises it away: some servers read CR as a
     // line break.
     if (line.indexOf(0x0d) !== -1) return undefined;
+    // A big line is checked on its bytes and decoded only where small (readBig): its arguments
+    // are never turned into strings unless the call is routed.
+    const big = line.length >= BIG_LINE ? readBig(line) : undefined;
     let req: CallRequest | undefined;
-    try {
-      req = asCallRequest(JSON.parse(line.toString('utf8')));
-    } catch {
-      return undefined;
+    if (big) req = asCallRequest(big.msg);
+    else if (line.length < BIG_LINE) {
+      try {
+        req = asCallRequest(JSON.parse(line.toString('utf8')));
+      } catch {
+        return undefined;
+      }
     }
     if (!req || this.open.has(req.id)) return undefined;
-    const { name, arguments: args, _meta: meta } = req.params;
+    const { name, _meta: meta } = req.params;
+    let args = req.params.arguments;
     if (expect && name !== expect.name) return undefined;
     const t = this.d.target(name);
     if (!t) return undefined;
     // The members' bytes, to forward them as written: a strict scan (every key once, so the bytes
     // are the values the parse kept).
-    const paramsAt = objectSpans(line)?.get('params');
-    const members = paramsAt && objectSpans(line, paramsAt.start);
+    const paramsAt = big ? undefined : objectSpans(line)?.get('params');
+    const members = big ? big.params : paramsAt && objectSpans(line, paramsAt.start);
     if (!members) return undefined;
+    const argsAt = members.get('arguments');
+    if (big && argsAt) args = t.target.routes ? (valueOf(line, argsAt) as Record<string, unknown>) : someMembers(line, argsAt, this.d.pipeline.datasetArgs);
     const hostId = req.id;
     // A routed call that names its run by handle has the handle checked before the tool runs;
     // the SDK path does that (and a pass-through call ignores the handle).

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CallToolRequestSchema, JSONRPCRequestSchema } from '@modelcontextprotocol/core';
 import { asCallRequest } from '../../src/proxy/call-request.js';
+import { readBig, someMembers } from '../../src/proxy/lane.js';
 
 function sdkAccepts(msg: unknown): boolean {
   const env = JSONRPCRequestSchema.safeParse(msg);
@@ -84,5 +85,34 @@ describe('asCallRequest', () => {
   it.each(texts)('agrees with the SDK on %s', (_name, text) => {
     const msg: unknown = JSON.parse(text);
     expect(asCallRequest(msg) !== undefined).toBe(sdkAccepts(msg));
+  });
+});
+
+describe('a big request line, checked on its bytes (readBig)', () => {
+  it('is accepted exactly when the parsed line is, with the same id, name and _meta', () => {
+    fc.assert(
+      fc.property(request, (r) => {
+        // Whitespace makes the line big without changing what it says.
+        const text = JSON.stringify(r) + ' '.repeat(70_000);
+        const small = asCallRequest(JSON.parse(text));
+        const big = readBig(Buffer.from(text));
+        const fromBig = big && asCallRequest(big.msg);
+        expect(fromBig !== undefined).toBe(small !== undefined);
+        if (small && fromBig) {
+          expect(fromBig.id).toEqual(small.id);
+          expect(fromBig.params.name).toEqual(small.params.name);
+          expect(fromBig.params._meta).toEqual(small.params._meta);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('decodes only the arguments a dataset hint reads; all of them when a key is named twice', () => {
+    const line = Buffer.from(`{"dataset":"tips","other":"${'x'.repeat(1000)}","path":"a.csv","n":1}`);
+    const at = { start: 0, end: line.length, keyStart: 0 };
+    expect(someMembers(line, at, ['dataset', 'path', 'csv_path'])).toEqual({ dataset: 'tips', path: 'a.csv' });
+    const twice = Buffer.from('{"dataset":"a","dataset":"b","n":1}');
+    expect(someMembers(twice, { start: 0, end: twice.length, keyStart: 0 }, ['dataset'])).toEqual({ dataset: 'b', n: 1 });
   });
 });

@@ -39,7 +39,7 @@ beforeEach(async () => {
 let nextId = 100;
 
 /** The call over the lane, as a front hands it over: the answer the host would get. */
-async function viaLane(host: ProxyHost, name: string, args: Record<string, unknown>): Promise<CallToolResult | { error: unknown }> {
+async function viaLane(host: ProxyHost, name: string, args: Record<string, unknown>, pad = 0): Promise<CallToolResult | { error: unknown }> {
   await waitFor(() => both.p.proxy.downstreams[0]!.status === 'ready', 10_000, 'the server to be up');
   const lane = both.p.proxy.lane(host.app);
   const id = nextId++;
@@ -50,7 +50,8 @@ async function viaLane(host: ProxyHost, name: string, args: Record<string, unkno
     answer: async (m) => answered(m),
     answerRaw: async (line) => answered(JSON.parse((Buffer.isBuffer(line) ? line : Buffer.concat(line)).toString())),
   };
-  const took = lane.callRaw(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } })), sink);
+  // Whitespace after the message makes it a big line (checked on its bytes) without changing it.
+  const took = lane.callRaw(Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }) + ' '.repeat(pad)), sink);
   expect(took, 'the lane took the call').toBe(id);
   const m = (await answer) as { id: number; result?: CallToolResult; error?: unknown };
   expect(m.id).toBe(id);
@@ -161,5 +162,41 @@ describe('one call, two paths, one outcome', () => {
     expect(a.isError && b.isError).toBe(true);
     expect(outcome(b)).toEqual(outcome(a));
     expect((a.content[0] as { text: string }).text).toMatch(/during tools\/call\n--- last lines of its stderr ---\n/);
+  });
+});
+
+describe('a big line (64 KiB and more) takes the same path and ends the same way', () => {
+  const BIG = 70_000;
+  it('off the allowlist, with a big argument; its dataset hint is acted on', async () => {
+    const text = 'é'.repeat(40_000);
+    const a = await viaSdk(both.sdk, 'echo', { text, csv_path: '/data/uploaded_1712345678_iris.csv' });
+    const b = await viaLane(both.lane, 'echo', { text, csv_path: '/data/uploaded_1712345678_iris.csv' }, BIG);
+    expect(outcome(b)).toEqual(outcome(a));
+    expect(both.lane.app.session.current).toBe('iris');
+  });
+
+  it('artifacts into a dataset named in the arguments (a routed call decodes them all)', async () => {
+    const a = (await viaSdk(both.sdk, 'files', { csv_path: '/data/uploaded_1712345678_iris.csv', pad: 'x'.repeat(BIG) })) as CallToolResult;
+    const b = (await viaLane(both.lane, 'files', { csv_path: '/data/uploaded_1712345678_iris.csv', pad: 'x'.repeat(BIG) })) as CallToolResult;
+    expect(outcome(b)).toEqual(outcome(a));
+    const meta = b._meta?.['artifact-workspace/routed'] as { entries: { dst: string }[] };
+    expect(path.relative(both.p.ctx.workspaces.root, meta.entries[0]!.dst).split(path.sep)[0]).toBe('iris');
+  });
+
+  const refused: [string, string][] = [
+    ['a bad escape deep in an argument', `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(BIG)}\\q"}}}`],
+    ['a raw control character in an argument', `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(BIG)}\u0001"}}}`],
+    ['bytes after the message', `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(BIG)}"}}} x`],
+    ['params naming a key twice', `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","name":"echo","arguments":{"text":"${'x'.repeat(BIG)}"}}}`],
+    ['an id named twice', `{"jsonrpc":"2.0","id":1,"id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(BIG)}"}}}`],
+    ['arguments that are a string', `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":"${'x'.repeat(BIG)}"}}`],
+    ['no jsonrpc', `{"id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(BIG)}"}}}`],
+    ['an extra top-level key', `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"${'x'.repeat(BIG)}"}},"x":1}`],
+  ];
+  it.each(refused)('leaves to the SDK path: %s', async (_name, text) => {
+    await waitFor(() => both.p.proxy.downstreams[0]!.status === 'ready', 10_000, 'the server to be up');
+    const sink: CallSink = { send: async () => {}, answer: async () => {}, answerRaw: async () => {} };
+    expect(Buffer.byteLength(text)).toBeGreaterThan(65_536);
+    expect(both.p.proxy.lane(both.lane.app).callRaw(Buffer.from(text), sink)).toBeUndefined();
   });
 });
