@@ -8,6 +8,7 @@ import module from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
+import { serveFlagsFromArgv } from './serve-argv.js';
 
 // V8 grows the young generation from 1 to 16 MB semispaces (32 MB of heap) as soon as a burst of
 // calls allocates fast, and keeps it; a proxy's calls leave almost nothing alive, so the small
@@ -27,9 +28,6 @@ if (enable && !process.env.NODE_COMPILE_CACHE) {
 }
 // `serve` in proxy mode: the config's stdio servers start now, so that their start-up overlaps
 // ours (src/proxy/early-start.ts). Not for a terminal: a person typing is not a host waiting.
-if (!process.stdin.isTTY) {
-  const { beginEarly, serveFlagsFromArgv } = await import('./proxy/early-start.js');
-  const flags = serveFlagsFromArgv(process.argv.slice(2));
-  if (flags) beginEarly(flags, process.env, process.cwd());
-}
+const serveFlags = process.stdin.isTTY ? undefined : serveFlagsFromArgv(process.argv.slice(2));
+if (serveFlags) (await import('./proxy/early-start.js')).beginEarly(serveFlags, process.env, process.cwd());
 await import('./cli-main.js');

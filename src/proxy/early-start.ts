@@ -131,30 +131,6 @@ export function earlyFor(flags: { config?: string }, env: NodeJS.ProcessEnv, cwd
   return startEarly(flags, env, cwd);
 }
 
-/** `serve`'s options that take a value (src/cli-main.ts); -c/--config is read, the rest skipped. */
-const VALUE_OPTIONS = new Set(['--root', '--upload-root', '--transport', '--host', '--port', '--token', '--mode']);
-
-/**
- * The flags of a `serve` command line (`serve` is the default command), read before the real
- * parser loads; undefined for anything else or anything unexpected (another command, help,
- * version, an unknown option): the early start is only a head start, never a decision.
- */
-export function serveFlagsFromArgv(argv: readonly string[]): { config?: string } | undefined {
-  const flags: { config?: string } = {};
-  for (let i = argv[0] === 'serve' ? 1 : 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-c' || a === '--config') {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('-')) return undefined;
-      flags.config = v;
-    } else if (a.startsWith('--config=')) flags.config = a.slice('--config='.length);
-    else if (VALUE_OPTIONS.has(a)) {
-      if (argv[++i] === undefined) return undefined;
-    } else if (!VALUE_OPTIONS.has(a.split('=')[0]!) || !a.includes('=')) return undefined;
-  }
-  return flags;
-}
-
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
 const stringMap = (v: unknown): boolean => v === undefined || (isRecord(v) && Object.values(v).every((x) => typeof x === 'string'));

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { EarlyStarts, serveFlagsFromArgv, startEarly, stdioEntry } from '../../src/proxy/early-start.js';
+import { EarlyStarts, startEarly, stdioEntry } from '../../src/proxy/early-start.js';
+import { VALUE_OPTIONS, serveFlagsFromArgv } from '../../src/serve-argv.js';
 import type { ChildSpec } from '../../src/transports/spawn-child.js';
 import { CLI, alive, onCleanup, startCli, tempDir } from '../helpers.js';
 import { fixtureEntry, waitFor } from './harness.js';
@@ -165,6 +166,12 @@ describe('startEarly reads the config as the server will', () => {
 });
 
 describe.skipIf(!built)('the built CLI', () => {
+  it("knows every serve option that takes a value, as serve --help lists them", () => {
+    const help = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' }).stdout;
+    const valued = [...help.matchAll(/(--[a-z-]+) <[^>]+>/g)].map((m) => m[1]!).filter((o) => o !== '--config');
+    expect(new Set(valued)).toEqual(VALUE_OPTIONS);
+  });
+
   it('adopts the server it started early, and it is the one that answers', async () => {
     const base = await tempDir('aw-early-');
     fs.writeFileSync(path.join(base, 'mcp.config.json'), JSON.stringify({ workspace: { root: path.join(base, 'ws') }, mcpServers: { ds: fixtureEntry({ FIXTURE_OUT: path.join(base, 'out') }) } }));
