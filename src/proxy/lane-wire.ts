@@ -198,6 +198,17 @@ export function spliceId(line: Buffer, at: number, end: number, hostId: string |
  * host's id, so a big answer is not copied (a fresh megabyte costs its page faults: more than
  * the copy itself).
  */
-export function splicedParts(line: Buffer, at: number, end: number, hostId: string | number): Buffer[] {
-  return [line.subarray(0, at), Buffer.from(JSON.stringify(hostId)), line.subarray(end)];
+export function splicedParts(line: Buffer, at: number, end: number, hostId: string | number, insert?: Insert): Buffer[] {
+  const id = Buffer.from(JSON.stringify(hostId));
+  if (!insert) return [line.subarray(0, at), id, line.subarray(end)];
+  // Bytes to add elsewhere in the line (never inside the id's token).
+  if (insert.at <= at) return [line.subarray(0, insert.at), insert.bytes, line.subarray(insert.at, at), id, line.subarray(end)];
+  if (insert.at < end) throw new Error('an insertion inside the id token');
+  return [line.subarray(0, at), id, line.subarray(end, insert.at), insert.bytes, line.subarray(insert.at)];
+}
+
+/** Bytes to put into a line at an offset (of the line as read). */
+export interface Insert {
+  at: number;
+  bytes: Buffer;
 }

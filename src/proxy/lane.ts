@@ -17,7 +17,7 @@ import type { CallSink, LaneCalls } from '../transports/lane-http.js';
 import type { CallPipeline, CallTarget, ForwardedCall } from './call.js';
 import type { LaneLink } from './downstream.js';
 import { laneEnvelope, stripEnvelope } from './envelope.js';
-import { splicedParts, type AnswerOf } from './lane-wire.js';
+import { splicedParts, type AnswerOf, type Insert } from './lane-wire.js';
 import { objectSpans, valueOf, type Span } from './json-spans.js';
 import { isJson } from './json-valid.js';
 import { asCallRequest, type CallRequest } from './call-request.js';
@@ -43,20 +43,27 @@ export interface LaneDeps {
 }
 
 const RESULT_TYPE = Buffer.from('"resultType":"complete"');
+const RESULT_TYPE_COMMA = Buffer.from('"resultType":"complete",');
 
 /**
- * A response line whose `result` object gains `"resultType":"complete"` (2026-07-28 results carry
- * it), unless it has one; undefined if the line has no result object to carry it.
+ * Where a response line's `result` object gains `"resultType":"complete"` (2026-07-28 results
+ * carry it): the offset just inside the object and the bytes to put there; 'present' when it has
+ * one; undefined when the line has no result object to carry it.
  */
-export function withResultType(line: Buffer): Buffer | undefined {
-  const top = objectSpans(line);
-  const at = top?.get('result');
+function resultTypeInsert(line: Buffer): Insert | 'present' | undefined {
+  const at = objectSpans(line)?.get('result');
   if (!at || line[at.start] !== 0x7b) return undefined;
   const members = objectSpans(line, at.start);
   if (!members) return undefined;
-  if (members.has('resultType')) return line;
-  const open = at.start + 1;
-  return Buffer.concat([line.subarray(0, open), RESULT_TYPE, members.size ? COMMA : Buffer.alloc(0), line.subarray(open)]);
+  if (members.has('resultType')) return 'present';
+  return { at: at.start + 1, bytes: members.size ? RESULT_TYPE_COMMA : RESULT_TYPE };
+}
+
+/** The line with `"resultType":"complete"` in its result object (./resultTypeInsert), or undefined. */
+export function withResultType(line: Buffer): Buffer | undefined {
+  const ins = resultTypeInsert(line);
+  if (ins === undefined || ins === 'present') return ins && line;
+  return Buffer.concat([line.subarray(0, ins.at), ins.bytes, line.subarray(ins.at)]);
 }
 
 interface Open {
@@ -259,7 +266,7 @@ export class Lane implements LaneCalls {
         if (!call.end()) return;
         entry.finish();
         link.succeeded();
-        this.reply(call, msg, splicedParts(line, at, endAt, hostId), hostId, sink).catch(fail);
+        this.reply(call, msg, line, at, endAt, hostId, sink).catch(fail);
       },
       onProgress: (p) => call.progress(p),
       onGone: (why) => {
@@ -271,7 +278,7 @@ export class Lane implements LaneCalls {
   }
 
   /** The server answered: the pipeline says whether the host gets the routed result or the line as written. */
-  private async reply(call: ForwardedCall, msg: AnswerOf, parts: Buffer[], hostId: RequestId, sink: CallSink): Promise<void> {
+  private async reply(call: ForwardedCall, msg: AnswerOf, line: Buffer, idAt: number, idEnd: number, hostId: RequestId, sink: CallSink): Promise<void> {
     // The SDK path validates a downstream's result before routing; so does the lane (only where
     // routing may use it: a pass-through answer is never decoded). An answer that is not a tool
     // result goes back as written, unrouted.
@@ -279,10 +286,11 @@ export class Lane implements LaneCalls {
     const result = answer && 'result' in answer ? CallToolResultSchema.safeParse(answer.result) : undefined;
     const routed = await call.answer(result?.success ? result.data : undefined);
     if (routed) await sink.answer({ jsonrpc: '2.0', id: hostId, result: this.d.modern ? { ...routed, resultType: 'complete' } : routed });
-    else if (this.d.modern && msg.isResult) {
-      const line = Buffer.concat(parts);
-      await sink.answerRaw(withResultType(line) ?? line);
-    } else await sink.answerRaw(parts);
+    else {
+      // As written, with the host's id, and (2026-07-28) the result's resultType: in pieces, never copied.
+      const ins = this.d.modern && msg.isResult ? resultTypeInsert(line) : undefined;
+      await sink.answerRaw(splicedParts(line, idAt, idEnd, hostId, typeof ins === 'object' ? ins : undefined));
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LaneWire, idSpan, spliceId } from '../../src/proxy/lane-wire.js';
+import { LaneWire, idSpan, spliceId, splicedParts } from '../../src/proxy/lane-wire.js';
 import { withResultType } from '../../src/proxy/lane.js';
 
 const B = (s: string) => Buffer.from(s);
@@ -30,6 +30,19 @@ describe('idSpan: the one top-level id of an answer that may cross as written', 
     const hit = idSpan(line, 'aw~9')!;
     expect(spliceId(line, hit.start, hit.end, 'host-1').toString()).toBe('{"jsonrpc": "2.0", "id": "host-1", "result": {"a": "é"}}');
     expect(spliceId(line, hit.start, hit.end, 42).toString()).toBe('{"jsonrpc": "2.0", "id": 42, "result": {"a": "é"}}');
+  });
+
+  it('splices the id and puts bytes in before or after it, as pieces of the line itself', () => {
+    const line = B('{"result":{"a":1},"jsonrpc":"2.0","id":"aw~3"}');
+    const hit = idSpan(line, 'aw~3')!;
+    const before = splicedParts(line, hit.start, hit.end, 7, { at: line.indexOf('{"a"') + 1, bytes: B('"resultType":"complete",') });
+    expect(Buffer.concat(before).toString()).toBe('{"result":{"resultType":"complete","a":1},"jsonrpc":"2.0","id":7}');
+    expect(before.filter((p) => p.buffer === line.buffer && p.length > 1)).toHaveLength(3);
+    const last = B('{"id":"aw~3","jsonrpc":"2.0","result":{}}');
+    const h2 = idSpan(last, 'aw~3')!;
+    const after = splicedParts(last, h2.start, h2.end, 'h', { at: last.length - 2, bytes: B('"resultType":"complete"') });
+    expect(Buffer.concat(after).toString()).toBe('{"id":"h","jsonrpc":"2.0","result":{"resultType":"complete"}}');
+    expect(() => splicedParts(last, h2.start, h2.end, 'h', { at: h2.start + 1, bytes: B('x') })).toThrow();
   });
 });
 
