@@ -20,6 +20,7 @@ import { laneEnvelope, stripEnvelope } from './envelope.js';
 import { splicedParts, type AnswerOf, type Insert } from './lane-wire.js';
 import { objectSpans, valueOf, type Span } from './json-spans.js';
 import { isJson } from './json-valid.js';
+import { bigGarbage } from '../memory.js';
 import { asCallRequest, type CallRequest } from './call-request.js';
 
 export type { CallSink };
@@ -185,7 +186,7 @@ export class Lane implements LaneCalls {
       parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));
       return parts;
     };
-    this.forward(hostId, t, args, meta as Meta | undefined, build, sink);
+    this.forward(hostId, t, args, meta as Meta | undefined, build, sink, line.length);
     return hostId;
   }
 
@@ -217,7 +218,7 @@ export class Lane implements LaneCalls {
     return requestId === undefined ? undefined : this.open.get(requestId)?.sink;
   }
 
-  private forward(hostId: RequestId, t: { link: LaneLink; target: CallTarget }, args: Record<string, unknown> | undefined, meta: Meta | undefined, build: (laneId: string) => Buffer[], sink: CallSink): void {
+  private forward(hostId: RequestId, t: { link: LaneLink; target: CallTarget }, args: Record<string, unknown> | undefined, meta: Meta | undefined, build: (laneId: string) => Buffer[], sink: CallSink, bytes: number): void {
     const { server, host, session, pipeline } = this.d;
     const { link, target } = t;
     const entry = { laneId: '', link, sink } as Open;
@@ -266,7 +267,7 @@ export class Lane implements LaneCalls {
         if (!call.end()) return;
         entry.finish();
         link.succeeded();
-        this.reply(call, msg, line, at, endAt, hostId, sink).catch(fail);
+        this.reply(call, msg, line, at, endAt, hostId, sink).then(() => bigGarbage.released(bytes + line.length), fail);
       },
       onProgress: (p) => call.progress(p),
       onGone: (why) => {
