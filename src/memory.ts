@@ -31,6 +31,8 @@ export const BIG_MESSAGE = 1 << 20;
 export class BigGarbage {
   private timer?: NodeJS.Timeout;
   private calls = 0;
+  /** `calls` when the last collection ran. */
+  private since = 0;
 
   constructor(
     private readonly quietMs = 300,
@@ -40,19 +42,24 @@ export class BigGarbage {
   ) {}
 
   /**
-   * A call whose messages were `bytes` long was handled and let go. The collection waits for
-   * `quietMs` without another call: forced between back-to-back 1 MB calls, it doubled their
-   * latency here.
+   * A call whose messages were `bytes` long was handled and let go: a count, on the path of every
+   * call. The collection waits for a whole `quietMs` without another call: forced between
+   * back-to-back 1 MB calls, it doubled their latency here.
    */
   released(bytes: number): void {
     this.calls++;
-    if (this.timer) this.timer.refresh();
-    else if (bytes >= BIG_MESSAGE || this.calls >= this.manyCalls)
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.calls = 0;
-        this.run();
-      }, this.quietMs).unref();
+    if (!this.timer && (bytes >= BIG_MESSAGE || this.calls - this.since >= this.manyCalls)) this.arm();
+  }
+
+  private arm(): void {
+    const seen = this.calls;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // Calls came meanwhile: not quiet yet, wait another while.
+      if (this.calls !== seen) return this.arm();
+      this.since = this.calls;
+      this.run();
+    }, this.quietMs).unref();
   }
 }
 

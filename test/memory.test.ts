@@ -1,4 +1,5 @@
-// BigGarbage (src/memory.ts): a collection at the first quiet moment after a big call or after
+// BigGarbage (src/memory.ts): a collection at the first quiet moment (a whole window without a
+// call, so up to twice quietMs after the last one) after a big call or after
 // many calls, never between back-to-back calls.
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ describe('BigGarbage', () => {
     let runs = 0;
     const g = new BigGarbage(40, 1000, () => runs++);
     g.released(10);
-    await sleep(80);
+    await sleep(130);
     expect(runs).toBe(0);
     g.released(BIG_MESSAGE);
     for (let i = 0; i < 5; i++) {
@@ -19,9 +20,9 @@ describe('BigGarbage', () => {
       g.released(BIG_MESSAGE);
     }
     expect(runs).toBe(0);
-    await sleep(80);
+    await sleep(130);
     expect(runs).toBe(1);
-    await sleep(80);
+    await sleep(130);
     expect(runs).toBe(1);
   });
 
@@ -30,13 +31,13 @@ describe('BigGarbage', () => {
     const g = new BigGarbage(30, 3, () => runs++);
     g.released(1);
     g.released(1);
-    await sleep(60);
+    await sleep(100);
     expect(runs).toBe(0);
     g.released(1);
-    await sleep(60);
+    await sleep(100);
     expect(runs).toBe(1);
     g.released(1);
-    await sleep(60);
+    await sleep(100);
     expect(runs).toBe(1);
   });
 

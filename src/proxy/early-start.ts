@@ -27,13 +27,13 @@ interface Early extends AdoptedChild {
 export class EarlyStarts {
   private readonly pool = new Map<string, Early>();
   private readonly onExit = () => this.stopAll();
-
-  constructor(private readonly spawn: typeof spawnChild = spawnChild) {}
+  private listening = false;
 
   /** Starts `spec` for the server `name` now. */
   add(name: string, spec: ChildSpec): void {
-    if (this.pool.size === 0) process.once('exit', this.onExit);
-    const child = this.spawn(spec);
+    if (!this.listening) process.once('exit', this.onExit);
+    this.listening = true;
+    const child = spawnChild(spec);
     const early: Early = { spec, child, gone: false, spawned: Promise.resolve() };
     early.spawned = new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
@@ -72,6 +72,7 @@ export class EarlyStarts {
     for (const early of this.pool.values()) this.stop(early);
     this.pool.clear();
     process.removeListener('exit', this.onExit);
+    this.listening = false;
   }
 
   private stop(early: Early): void {
@@ -86,9 +87,14 @@ export class EarlyStarts {
  * file, not JSON, an entry of the wrong shape) starts nothing: the checked config decides, later,
  * with its own clear errors.
  */
-export function startEarly(flags: { config?: string }, env: NodeJS.ProcessEnv, cwd: string, spawn?: typeof spawnChild): EarlyStarts {
-  const early = new EarlyStarts(spawn);
-  const file = configPathFrom(flags, env, cwd, (p) => fs.existsSync(p));
+export function startEarly(flags: { config?: string }, env: NodeJS.ProcessEnv, cwd: string): EarlyStarts {
+  return startFrom(configFile(flags, env, cwd), env);
+}
+
+const configFile = (flags: { config?: string }, env: NodeJS.ProcessEnv, cwd: string): string | undefined => configPathFrom(flags, env, cwd, (p) => fs.existsSync(p));
+
+function startFrom(file: string | undefined, env: NodeJS.ProcessEnv): EarlyStarts {
+  const early = new EarlyStarts();
   if (!file) return early;
   let servers: unknown;
   try {
@@ -116,7 +122,8 @@ let begun: { config: string | undefined; early: EarlyStarts } | undefined;
 
 /** Starts the servers as `serve` with these flags would, before the command line is parsed (src/main.ts). */
 export function beginEarly(flags: { config?: string }, env: NodeJS.ProcessEnv, cwd: string): void {
-  begun = { config: configPathFrom(flags, env, cwd, (p) => fs.existsSync(p)), early: startEarly(flags, env, cwd) };
+  const config = configFile(flags, env, cwd);
+  begun = { config, early: startFrom(config, env) };
 }
 
 /**
@@ -126,9 +133,10 @@ export function beginEarly(flags: { config?: string }, env: NodeJS.ProcessEnv, c
 export function earlyFor(flags: { config?: string }, env: NodeJS.ProcessEnv, cwd: string): EarlyStarts {
   const was = begun;
   begun = undefined;
-  if (was && was.config === configPathFrom(flags, env, cwd, (p) => fs.existsSync(p))) return was.early;
+  const config = configFile(flags, env, cwd);
+  if (was && was.config === config) return was.early;
   was?.early.stopAll();
-  return startEarly(flags, env, cwd);
+  return startFrom(config, env);
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

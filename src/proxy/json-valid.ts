@@ -74,6 +74,16 @@ function skipString(b: Buffer, i: number, end: number, words: Words): number {
   return -1;
 }
 
+/** A member's key and its colon, whitespace around them skipped from `i`: the index after the colon, or -1. */
+function skipKey(b: Buffer, i: number, end: number, words: Words): number {
+  while (i < end && isWs(b[i])) i++;
+  if (b[i] !== 0x22 || i >= end) return -1;
+  i = skipString(b, i, end, words);
+  if (i === -1) return -1;
+  while (i < end && isWs(b[i])) i++;
+  return b[i] !== 0x3a || i >= end ? -1 : i + 1;
+}
+
 /** The index just past the number starting at `i`, or -1. */
 function skipNumber(b: Buffer, i: number, end: number): number {
   const at = (k: number): number | undefined => (k < end ? b[k] : undefined);
@@ -131,13 +141,8 @@ export function isJson(b: Buffer, start = 0, end = b.length): boolean {
           continue;
         }
         stack.push(C.Object);
-        // A member: its key, then a colon, then the value.
-        if (b[i] !== 0x22 || i >= end) return false;
-        i = skipString(b, i, end, words);
+        i = skipKey(b, i, end, words);
         if (i === -1) return false;
-        while (i < end && isWs(b[i])) i++;
-        if (b[i] !== 0x3a || i >= end) return false;
-        i++;
         continue;
       }
       if (c === 0x22) i = skipString(b, i, end, words);
@@ -157,13 +162,8 @@ export function isJson(b: Buffer, start = 0, end = b.length): boolean {
       i++;
       wantValue = true;
       if (top === C.Object) {
-        while (i < end && isWs(b[i])) i++;
-        if (b[i] !== 0x22 || i >= end) return false;
-        i = skipString(b, i, end, words);
+        i = skipKey(b, i, end, words);
         if (i === -1) return false;
-        while (i < end && isWs(b[i])) i++;
-        if (b[i] !== 0x3a || i >= end) return false;
-        i++;
       }
       continue;
     }
