@@ -20,6 +20,8 @@ export interface Conn {
   caps: ServerCapabilities;
   /** The lane (stdio servers): tool calls forwarded without the SDK client. */
   lane?: LaneWire;
+  /** Settles once the connection's end was handled (`lost` told, the lane's calls failed). */
+  closed: Promise<void>;
 }
 
 export interface ConnectOptions {
@@ -91,12 +93,17 @@ async function connectAt(o: ConnectOptions, protocol: '2025-11-25' | '2026-07-28
   );
   wireClient(client, o.wiring, o.capabilities);
   const child = opened.child;
-  const lane = child ? new LaneWire((line) => child.sendRaw(line)) : undefined;
+  let ended!: () => void;
+  const closed = new Promise<void>((r) => (ended = r));
+  // A child that has exited is gone, though its close comes a moment later (its pipes drained, the
+  // stderr tail complete): a write meanwhile fails with the close's reason, not a write error.
+  const lane = child ? new LaneWire((line) => (child.exit ? closed.then(() => Promise.reject(new Error('Not connected'))) : child.sendRaw(line))) : undefined;
   if (child && lane) child.lane = (line) => lane.take(line);
-  const conn: Conn = { client, opened, caps: {}, lane };
+  const conn: Conn = { client, opened, caps: {}, lane, closed };
   client.onclose = () => {
     lane?.failAll(opened.exitReason() ?? 'closed the connection');
     o.lost(conn);
+    ended();
   };
   client.onerror = (e) => o.log.debug(`server "${o.name}": ${e.message}`);
   try {

@@ -186,6 +186,9 @@ export class Downstream {
       return res as StandardSchemaV1.InferOutput<S>;
     } catch (e) {
       if (signal?.aborted) throw e;
+      // The child exited and its close is on the way (up to 1 s, while its pipes drain): the
+      // request failed because the server is gone, which the close makes known with its reason.
+      if (conn.opened.exitReason() !== undefined) await conn.closed;
       const current = this.state.kind === 'ready' && this.state.conn === conn;
       if (!current) throw goneFailure(this.name, conn.opened.exitReason() ?? 'closed the connection', req.method, this.tail.text());
       if (e instanceof SdkError && e.code === SdkErrorCode.RequestTimeout) throw timeoutFailure(this.name, req.method, this.timeoutMs);

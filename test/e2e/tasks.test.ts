@@ -33,6 +33,11 @@ async function base() {
   return { dir, out, config, root: path.join(dir, 'ws') };
 }
 
+/** A poll's result; an error answer fails the test with the error itself. */
+const answered = (a: { result?: any; error?: unknown }) => {
+  expect(a.error).toBeUndefined();
+  return a.result;
+};
 const terminal = (s: string) => ['completed', 'failed', 'cancelled'].includes(s);
 
 describe.skipIf(!built)('tasks through the built proxy', () => {
@@ -107,7 +112,7 @@ describe.skipIf(!built)('tasks through the built proxy', () => {
     const taskId = created.result.taskId;
     let t: any;
     for (let i = 13; i < 400; i++) {
-      t = (await ask(i, 'tasks/get', { taskId })).result;
+      t = answered(await ask(i, 'tasks/get', { taskId }));
       if (terminal(t.status)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -123,7 +128,7 @@ describe.skipIf(!built)('tasks through the built proxy', () => {
     expect(train).toMatchObject({ resultType: 'task', status: 'working' });
     let tt: any;
     for (let i = 701; i < 900; i++) {
-      tt = (await ask(i, 'tasks/get', { taskId: train.taskId })).result;
+      tt = answered(await ask(i, 'tasks/get', { taskId: train.taskId }));
       if (terminal(tt.status)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -136,7 +141,7 @@ describe.skipIf(!built)('tasks through the built proxy', () => {
     const doomed = (await ask(901, 'tools/call', { name: 'train_classifier', arguments: { steps: 4, step_ms: 50, crash_at: 2 } })).result;
     let dt: any;
     for (let i = 902; i < 1100; i++) {
-      dt = (await ask(i, 'tasks/get', { taskId: doomed.taskId })).result;
+      dt = answered(await ask(i, 'tasks/get', { taskId: doomed.taskId }));
       if (terminal(dt.status)) break;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -43,6 +43,41 @@ describe('Downstream', () => {
     expect(d.status).toBe('ready');
   });
 
+  it('a request between the child\'s exit and its close fails as the exit, on the SDK path and the lane', async () => {
+    // The fixture leaves a grandchild holding its pipes: the close comes 1 s after the exit.
+    const { d, lines } = downstream(fixtureEntry());
+    d.start();
+    await d.settled(10_000);
+    const crashing = d.request({ method: 'tools/call', params: { name: 'crash', arguments: { orphan: true } } }, CallToolResultSchema).catch((e: unknown) => e);
+    await waitFor(() => lines.some((l) => /pid \d+ exits/.test(l)), 10_000, 'the fixture to say its pid');
+    const pid = Number(/pid (\d+) exits/.exec(lines.find((l) => /pid \d+ exits/.test(l))!)![1]);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => !alive(), 10_000, 'the child to exit');
+    expect(d.status).toBe('ready');
+    const link = d.lane()!;
+    const laneGone = new Promise<string>((resolve) => {
+      link.wire.requestRaw((id) => Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } })}\n`), {
+        onResponse: () => resolve('answered'),
+        onProgress: () => {},
+        onGone: resolve,
+      });
+    });
+    const err = await d.request({ method: 'tools/list', params: {} }, ListToolsResultSchema).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownstreamFailure);
+    expect((err as DownstreamFailure).message).toBe('server "ds" exited with code 3 during tools/list');
+    expect((err as DownstreamFailure).stderrTail).toMatch(/something broke at step 2/);
+    expect(await laneGone).toBe('exited with code 3');
+    expect((await crashing) as DownstreamFailure).toMatchObject({ kind: 'crashed', message: 'server "ds" exited with code 3 during tools/call' });
+    expect(d.status).toBe('down');
+  });
+
   it('a server that cannot start is retried in the background with backoff, then capped', async () => {
     const timers = new ManualTimers();
     const { d } = downstream(fixtureEntry({ FIXTURE_MODE: 'crash-on-start' }), { timers, maxFailures: 3, coolDownMs: 600_000, log: silentLogger });
