@@ -30,6 +30,13 @@ export function skipWs(b: Buffer, i: number): number {
 /** Index just past the string that opens at `i` (a quote), or -1. */
 export function skipString(b: Buffer, i: number): number {
   let j = i + 1;
+  // Short strings (keys, names, ids) end within a few bytes: a loop costs less than a native call.
+  const near = Math.min(b.length, j + 32);
+  for (; j < near; j++) {
+    const c = b[j];
+    if (c === QUOTE) return j + 1;
+    if (c === BACKSLASH) break;
+  }
   for (;;) {
     const q = b.indexOf(QUOTE, j);
     if (q === -1) return -1;
@@ -74,6 +81,31 @@ export function skipValue(b: Buffer, i: number): number {
   return j > i ? j : -1;
 }
 
+// The keys of JSON-RPC messages and tool calls, by length: found by comparing bytes, they cost
+// no string of their own (most keys the lane reads are one of these).
+const KNOWN = new Map<number, string[]>();
+for (const k of ['id', 'jsonrpc', 'method', 'params', 'result', 'error', 'name', 'arguments', '_meta', 'task', 'progressToken']) KNOWN.set(k.length, [...(KNOWN.get(k.length) ?? []), k]);
+
+/** The known key that bytes [from, to) spell, if any. */
+function knownKey(b: Buffer, from: number, to: number): string | undefined {
+  const list = KNOWN.get(to - from);
+  if (!list) return undefined;
+  outer: for (const k of list) {
+    for (let j = 0; j < k.length; j++) if (b[from + j] !== k.charCodeAt(j)) continue outer;
+    return k;
+  }
+  return undefined;
+}
+
+/** Bytes [from, to) are printable ASCII without a backslash (then latin1 reads them as UTF-8 would). */
+function plainAscii(b: Buffer, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = b[k]!;
+    if (c >= 0x7f || c < 0x20 || c === BACKSLASH) return false;
+  }
+  return true;
+}
+
 /** The members of the object at `start` (keys decoded; values as spans), or undefined (also when a key repeats). */
 export function objectSpans(b: Buffer, start = 0): Map<string, Span> | undefined {
   return scanObject(b, start)?.members;
@@ -92,8 +124,11 @@ export function scanObject(b: Buffer, start = 0): { members: Map<string, Span>; 
     if (keyEnd === -1) return undefined;
     let key: string;
     const keyStart = i;
-    // Most keys have no escapes: decoded directly, without a JSON parse.
-    if (b.subarray(i, keyEnd).indexOf(BACKSLASH) === -1) key = b.toString('utf8', i + 1, keyEnd - 1);
+    // Most keys are short ASCII without escapes: read straight from the bytes (no view, no JSON
+    // parse; a per-key Buffer view and decode showed in the lane's profile).
+    const plain = plainAscii(b, i + 1, keyEnd - 1);
+    if (plain) key = knownKey(b, i + 1, keyEnd - 1) ?? b.toString('latin1', i + 1, keyEnd - 1);
+    else if (b.subarray(i, keyEnd).indexOf(BACKSLASH) === -1) key = b.toString('utf8', i + 1, keyEnd - 1);
     else {
       try {
         key = JSON.parse(b.toString('utf8', i, keyEnd)) as string;

@@ -163,6 +163,10 @@ function ourToken(line: Buffer, at: Span): string | undefined {
   return OURS.test(id) ? id : undefined;
 }
 
+const VERSION = Buffer.from('"2.0"');
+/** The member is the string "2.0" as written (an escaped spelling is not, and goes the parsed way). */
+const isVersion = (line: Buffer, at: Span | undefined): boolean => !!at && at.end - at.start === 5 && line.compare(VERSION, 0, 5, at.start, at.end) === 0;
+
 /**
  * Whether the scanned members are a response: true for a result (an object), false for an error
  * ({code: integer, message: string}), undefined for anything else (both, neither, a wrong version).
@@ -170,7 +174,7 @@ function ourToken(line: Buffer, at: Span): string | undefined {
 function answerShape(line: Buffer, m: Map<string, Span>): boolean | undefined {
   const result = m.get('result');
   const error = m.get('error');
-  if (!result === !error || valueOf(line, m.get('jsonrpc')) !== '2.0') return undefined;
+  if (!result === !error || !isVersion(line, m.get('jsonrpc'))) return undefined;
   if (result) return line[result.start] === 0x7b ? true : undefined;
   const e = valueOf(line, error) as { code?: unknown; message?: unknown } | undefined;
   return isObject(e) && Number.isInteger(e.code) && typeof e.message === 'string' ? false : undefined;

@@ -148,6 +148,24 @@ describe('LaneWire', () => {
       gone: /not a JSON-RPC response/,
     },
     {
+      name: 'another JSON-RPC version',
+      line: (id: string) => `{"jsonrpc":"1.0","id":"${id}","result":{"content":[]}}`,
+      taken: true,
+      gone: /not a JSON-RPC response/,
+    },
+    {
+      name: 'no JSON-RPC version',
+      line: (id: string) => `{"id":"${id}","result":{"content":[]}}`,
+      taken: true,
+      gone: /not a JSON-RPC response/,
+    },
+    {
+      name: 'the version spelled with an escape (the same string to a parser)',
+      line: (id: string) => `{"jsonrpc":"2\\u002e0","id":"${id}","result":{"content":[]}}`,
+      taken: true,
+      host: { jsonrpc: '2.0', result: { content: [] }, id: 5 },
+    },
+    {
       name: 'a result that is not an object',
       line: (id: string) => `{"jsonrpc":"2.0","id":"${id}","result":"x"}`,
       taken: true,
