@@ -9,10 +9,13 @@ import { downstreamCapabilities } from './client-wiring.js';
 const RESERVED = 'io.modelcontextprotocol/';
 const MODERN = '2026-07-28';
 
+/** A `_meta` key of the host's envelope (`io.modelcontextprotocol/…`). */
+export const isEnvelopeKey = (k: string): boolean => k.startsWith(RESERVED);
+
 /** A request's `_meta` without the host's envelope. */
 export function stripEnvelope(meta: Record<string, unknown> | undefined): Record<string, unknown> & { progressToken?: string | number } {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(meta ?? {})) if (!k.startsWith(RESERVED)) out[k] = v;
+  for (const [k, v] of Object.entries(meta ?? {})) if (!isEnvelopeKey(k)) out[k] = v;
   return out;
 }
 

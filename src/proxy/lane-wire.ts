@@ -36,6 +36,8 @@ export type LaneAnswer = { jsonrpc: '2.0'; id: string } & ({ result: Record<stri
 export interface AnswerOf {
   isResult: boolean;
   decode(): LaneAnswer;
+  /** Where its `result` sits in the line, when the line crossed as written (a strict scan found it). */
+  resultAt?: Span;
 }
 
 const decoded = (m: LaneAnswer): AnswerOf => ({ isResult: 'result' in m, decode: () => m });
@@ -94,7 +96,7 @@ export class LaneWire {
     const isResult = call && answerShape(line, top.members);
     if (!call || isResult === undefined) return false;
     this.calls.delete(id!);
-    call.onResponse(line, idAt!.start, idAt!.end, { isResult, decode: () => JSON.parse(line.toString('utf8')) as LaneAnswer });
+    call.onResponse(line, idAt!.start, idAt!.end, { isResult, decode: () => JSON.parse(line.toString('utf8')) as LaneAnswer, resultAt: top.members.get('result') });
     return true;
   }
 

@@ -16,7 +16,7 @@ import type { WorkspaceSession } from '../workspace/session.js';
 import type { CallSink, LaneCalls } from '../transports/lane-http.js';
 import type { CallPipeline, CallTarget, ForwardedCall } from './call.js';
 import type { LaneLink } from './downstream.js';
-import { laneEnvelope, stripEnvelope } from './envelope.js';
+import { isEnvelopeKey, laneEnvelope } from './envelope.js';
 import { splicedParts, type AnswerOf, type Insert } from './lane-wire.js';
 import { objectSpans, valueOf, type Span } from './json-spans.js';
 import { isJson } from './json-valid.js';
@@ -51,8 +51,9 @@ const RESULT_TYPE_COMMA = Buffer.from('"resultType":"complete",');
  * carry it): the offset just inside the object and the bytes to put there; 'present' when it has
  * one; undefined when the line has no result object to carry it.
  */
-function resultTypeInsert(line: Buffer): Insert | 'present' | undefined {
-  const at = objectSpans(line)?.get('result');
+function resultTypeInsert(line: Buffer, resultAt?: Span): Insert | 'present' | undefined {
+  // Where the result sits, when the wire's scan already found it; else one scan of the line.
+  const at = resultAt ?? objectSpans(line)?.get('result');
   if (!at || line[at.start] !== 0x7b) return undefined;
   const members = objectSpans(line, at.start);
   if (!members) return undefined;
@@ -117,6 +118,24 @@ export function someMembers(line: Buffer, at: Span, keys: readonly string[]): Re
   return out;
 }
 const TOOLS_CALL = Buffer.from('"tools/call"');
+
+/**
+ * The `_meta` a lane request carries to its server: the host's members in their order, but its
+ * progress token (ours replaces it, last) and, from a 2026-07-28 host, its envelope (./envelope.ts).
+ * One pass, every key kept as an own member (a `__proto__` key too, as JSON.parse made it).
+ */
+export function forwardedMeta(meta: Meta | undefined, modern: boolean | undefined, progressToken: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (meta) {
+    for (const k of Object.keys(meta)) {
+      if (k === 'progressToken' || (modern && isEnvelopeKey(k))) continue;
+      if (k === '__proto__') own(out, k, meta[k]);
+      else out[k] = meta[k];
+    }
+  }
+  out.progressToken = progressToken;
+  return out;
+}
 
 /**
  * A lane call's CallExtra. A class, not an object literal: a literal with a getter is built by a
@@ -209,8 +228,7 @@ export class Lane implements LaneCalls {
         parts.push(COMMA, line.subarray(at.keyStart, at.end));
       }
       // The host's envelope describes the host to us; the server speaks 2025-11-25 and gets none.
-      const { progressToken: _hostToken, ...rest } = this.d.modern ? stripEnvelope(meta) : (meta ?? {});
-      parts.push(Buffer.from(`,"_meta":${JSON.stringify({ ...rest, progressToken: laneId })}}}\n`));
+      parts.push(Buffer.from(`,"_meta":${JSON.stringify(forwardedMeta(meta, this.d.modern, laneId))}}}\n`));
       return parts;
     };
     this.forward(hostId, t, args, meta as Meta | undefined, build, sink, line.length);
@@ -306,7 +324,7 @@ export class Lane implements LaneCalls {
     if (routed) await sink.answer({ jsonrpc: '2.0', id: hostId, result: this.d.modern ? { ...routed, resultType: 'complete' } : routed });
     else {
       // As written, with the host's id, and (2026-07-28) the result's resultType: in pieces, never copied.
-      const ins = this.d.modern && msg.isResult ? resultTypeInsert(line) : undefined;
+      const ins = this.d.modern && msg.isResult ? resultTypeInsert(line, msg.resultAt) : undefined;
       await sink.answerRaw(splicedParts(line, idAt, idEnd, hostId, typeof ins === 'object' ? ins : undefined));
     }
   }

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CallToolRequestSchema, JSONRPCRequestSchema } from '@modelcontextprotocol/core';
 import { asCallRequest } from '../../src/proxy/call-request.js';
-import { readBig, someMembers } from '../../src/proxy/lane.js';
+import { forwardedMeta, readBig, someMembers } from '../../src/proxy/lane.js';
 
 function sdkAccepts(msg: unknown): boolean {
   const env = JSONRPCRequestSchema.safeParse(msg);
@@ -114,5 +114,20 @@ describe('a big request line, checked on its bytes (readBig)', () => {
     expect(someMembers(line, at, ['dataset', 'path', 'csv_path'])).toEqual({ dataset: 'tips', path: 'a.csv' });
     const twice = Buffer.from('{"dataset":"a","dataset":"b","n":1}');
     expect(someMembers(twice, { start: 0, end: twice.length, keyStart: 0 }, ['dataset'])).toEqual({ dataset: 'b', n: 1 });
+  });
+});
+
+describe('the _meta a lane request carries to its server (forwardedMeta)', () => {
+  const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'h', version: '1' } };
+  const proto = JSON.parse('{"__proto__":{"x":1},"b":2}') as Record<string, unknown>;
+  it.each([
+    ['none', undefined, false, '{"progressToken":"aw~1"}'],
+    ["the host's token replaced by ours, last", { progressToken: 7, a: 1 }, false, '{"a":1,"progressToken":"aw~1"}'],
+    ['members kept in their order', { z: 1, progressToken: 'p', a: { b: [1] } }, false, '{"z":1,"a":{"b":[1]},"progressToken":"aw~1"}'],
+    ['a 2025-11-25 host: io.modelcontextprotocol/ keys are its own, passed on', { ...envelope, a: 1 }, false, `{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"h","version":"1"},"a":1,"progressToken":"aw~1"}`],
+    ['a 2026-07-28 host: its envelope is not passed on', { ...envelope, a: 1, progressToken: 3 }, true, '{"a":1,"progressToken":"aw~1"}'],
+    ['a __proto__ key stays a member', proto, true, '{"__proto__":{"x":1},"b":2,"progressToken":"aw~1"}'],
+  ])('%s', (_name, meta, modern, json) => {
+    expect(JSON.stringify(forwardedMeta(meta as Record<string, unknown> | undefined, modern, 'aw~1'))).toBe(json);
   });
 });
