@@ -16,6 +16,7 @@
 // re-encoded from the parse, a line that is not JSON fails its call. A request from the server
 // that happens to carry one of our ids is not an answer: it goes to the SDK client, whose request
 // ids are its own.
+import { isObject } from './call-request.js';
 import { scanObject, skipWs, valueOf, type Span } from './json-spans.js';
 
 export interface LaneCall {
@@ -156,7 +157,6 @@ function asAnswer(msg: object): LaneAnswer | undefined {
   return isObject(e) && Number.isInteger(e.code) && typeof e.message === 'string' ? (m as LaneAnswer) : undefined;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Our token, when the span holds exactly `"aw~N"` (an escaped spelling is parsed instead). */
 function ourToken(line: Buffer, at: Span): string | undefined {
@@ -194,15 +194,10 @@ export function idSpan(line: Buffer, id: string): { start: number; end: number }
   return span;
 }
 
-/** The response line with our id token replaced by the host's id (JSON). */
-export function spliceId(line: Buffer, at: number, end: number, hostId: string | number): Buffer {
-  return Buffer.concat(splicedParts(line, at, end, hostId));
-}
-
 /**
- * The same, as the pieces to write one after the other: views of the server's line around the
- * host's id, so a big answer is not copied (a fresh megabyte costs its page faults: more than
- * the copy itself).
+ * The response line with our id token replaced by the host's id (JSON), as the pieces to write
+ * one after the other: views of the server's line around the host's id, so a big answer is not
+ * copied (a fresh megabyte costs its page faults: more than the copy itself).
  */
 export function splicedParts(line: Buffer, at: number, end: number, hostId: string | number, insert?: Insert): Buffer[] {
   const id = Buffer.from(JSON.stringify(hostId));

@@ -51,7 +51,7 @@ const RESULT_TYPE_COMMA = Buffer.from('"resultType":"complete",');
  * carry it): the offset just inside the object and the bytes to put there; 'present' when it has
  * one; undefined when the line has no result object to carry it.
  */
-function resultTypeInsert(line: Buffer, resultAt?: Span): Insert | 'present' | undefined {
+export function resultTypeInsert(line: Buffer, resultAt?: Span): Insert | 'present' | undefined {
   // Where the result sits, when the wire's scan already found it; else one scan of the line.
   const at = resultAt ?? objectSpans(line)?.get('result');
   if (!at || line[at.start] !== 0x7b) return undefined;
@@ -59,13 +59,6 @@ function resultTypeInsert(line: Buffer, resultAt?: Span): Insert | 'present' | u
   if (!members) return undefined;
   if (members.has('resultType')) return 'present';
   return { at: at.start + 1, bytes: members.size ? RESULT_TYPE_COMMA : RESULT_TYPE };
-}
-
-/** The line with `"resultType":"complete"` in its result object (./resultTypeInsert), or undefined. */
-export function withResultType(line: Buffer): Buffer | undefined {
-  const ins = resultTypeInsert(line);
-  if (ins === undefined || ins === 'present') return ins && line;
-  return Buffer.concat([line.subarray(0, ins.at), ins.bytes, line.subarray(ins.at)]);
 }
 
 interface Open {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { LaneWire, idSpan, spliceId, splicedParts } from '../../src/proxy/lane-wire.js';
-import { withResultType } from '../../src/proxy/lane.js';
+import { LaneWire, idSpan, splicedParts } from '../../src/proxy/lane-wire.js';
+import { resultTypeInsert } from '../../src/proxy/lane.js';
+
+/** The spliced answer as one buffer. */
+const spliceId = (line: Buffer, at: number, end: number, hostId: string | number): Buffer => Buffer.concat(splicedParts(line, at, end, hostId));
+
+/** The line with `"resultType":"complete"` put where resultTypeInsert says; undefined where it has no result object. */
+function withResultType(line: Buffer): Buffer | undefined {
+  const ins = resultTypeInsert(line);
+  if (ins === undefined || ins === 'present') return ins && line;
+  return Buffer.concat([line.subarray(0, ins.at), ins.bytes, line.subarray(ins.at)]);
+}
 
 const B = (s: string) => Buffer.from(s);
 
