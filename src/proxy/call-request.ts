@@ -20,7 +20,8 @@ export interface CallRequest {
   };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** zod's `z.number().int()`: an integer within the safe range. */
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 const isIdLike = (v: unknown): boolean => typeof v === 'string' || isInt(v);

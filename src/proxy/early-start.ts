@@ -16,6 +16,7 @@ import type { ServerConfig } from '../config.js';
 import { configPathFrom } from '../config-path.js';
 import type { AdoptedChild } from '../transports/child-stdio.js';
 import { sameSpec, signalChild, spawnChild, type ChildSpec } from '../transports/spawn-child.js';
+import { isObject } from './call-request.js';
 import { launchSpec } from './launch.js';
 
 interface Early extends AdoptedChild {
@@ -102,7 +103,7 @@ function startFrom(file: string | undefined, env: NodeJS.ProcessEnv): EarlyStart
   } catch {
     return early;
   }
-  if (!isRecord(servers)) return early;
+  if (!isObject(servers)) return early;
   for (const [name, entry] of Object.entries(servers)) {
     const stdio = stdioEntry(entry);
     if (!stdio) continue;
@@ -139,13 +140,12 @@ export function earlyFor(flags: { config?: string }, env: NodeJS.ProcessEnv, cwd
   return startFrom(config, env);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
-const stringMap = (v: unknown): boolean => v === undefined || (isRecord(v) && Object.values(v).every((x) => typeof x === 'string'));
+const stringMap = (v: unknown): boolean => v === undefined || (isObject(v) && Object.values(v).every((x) => typeof x === 'string'));
 
 /** An enabled stdio entry whose launch fields have the schema's types, else undefined. */
 export function stdioEntry(entry: unknown): ServerConfig | undefined {
-  if (!isRecord(entry) || entry.disabled === true) return undefined;
+  if (!isObject(entry) || entry.disabled === true) return undefined;
   if ((entry.type !== undefined && entry.type !== 'stdio') || 'url' in entry) return undefined;
   if (typeof entry.command !== 'string' || !entry.command) return undefined;
   if (!strings(entry.args) || !stringMap(entry.env) || (entry.cwd !== undefined && typeof entry.cwd !== 'string')) return undefined;

@@ -24,4 +24,12 @@ export class BatchedWriter {
     }
     return this.out.write(data);
   }
+
+  /** A message, or its pieces in order; false when the stream wants the caller to wait for 'drain'. */
+  writeAll(data: string | Buffer | readonly Buffer[]): boolean {
+    if (typeof data === 'string' || Buffer.isBuffer(data)) return this.write(data);
+    let ok = true;
+    for (const d of data) ok = this.write(d) && ok;
+    return ok;
+  }
 }

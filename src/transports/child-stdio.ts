@@ -137,10 +137,7 @@ export class ChildStdioTransport implements Transport {
     const stdin = this.child?.stdin;
     if (!stdin || this.exit || stdin.destroyed) throw new Error('Not connected');
     this.batch ??= new BatchedWriter(stdin);
-    let ok = true;
-    if (typeof data === 'string' || Buffer.isBuffer(data)) ok = this.batch.write(data);
-    else for (const d of data) ok = this.batch.write(d) && ok;
-    if (!ok) await new Promise<void>((r) => stdin.once('drain', r));
+    if (!this.batch.writeAll(data)) await new Promise<void>((r) => stdin.once('drain', r));
   }
 
   /** SIGKILL to the child and everything it started, now. */

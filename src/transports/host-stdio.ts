@@ -68,10 +68,7 @@ export class HostStdioTransport implements Transport {
 
   private write(data: string | Buffer | readonly Buffer[]): Promise<void> {
     if (this.closed) return Promise.resolve();
-    let ok = true;
-    if (typeof data === 'string' || Buffer.isBuffer(data)) ok = this.out.write(data);
-    else for (const d of data) ok = this.out.write(d) && ok;
-    return ok ? Promise.resolve() : new Promise((r) => this.stdout.once('drain', () => r()));
+    return this.out.writeAll(data) ? Promise.resolve() : new Promise((r) => this.stdout.once('drain', () => r()));
   }
 
   async close(): Promise<void> {

@@ -43,6 +43,15 @@ describe('BatchedWriter', () => {
     expect(batches).toEqual([['1'], ['2', '3']]);
   });
 
+  it('writeAll takes a message or its pieces, in order, in the same batch', async () => {
+    const { out, batches } = recorder();
+    const w = new BatchedWriter(out);
+    expect(w.writeAll([Buffer.from('a'), Buffer.from('b')])).toBe(true);
+    expect(w.writeAll('c')).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([['a', 'b', 'c']]);
+  });
+
   it('leaves a stream corked by someone else as it is', async () => {
     const { out, batches } = recorder();
     out.cork();
