@@ -27,16 +27,18 @@ function rig({ Lane, LaneWire, CallPipeline, silentLogger }, modern) {
   let seq = 0;
   let pending;
   let done;
+  // As the stdio transports do: a write that went out at once returns nothing (builds before
+  // the lane's synchronous answers expected a promise, and cannot be compared with this rig).
   const wire = new LaneWire(() => {
     const id = `aw~${++seq}`;
     pending = Buffer.from(`{"result":{"content":[{"type":"text","text":"Echo: hello"}]},"jsonrpc":"2.0","id":"${id}"}`);
-    return Promise.resolve();
+    return undefined;
   });
   const link = { wire, timeoutMs: 60_000, begin: () => () => {}, succeeded: () => {}, gone: (why) => new Error(why) };
   const target = { server: 'ev', tool: 'echo', exposed: 'echo', routes: false, timeoutMs: 60_000 };
   const pipeline = new CallPipeline({ route: async () => ({ kind: 'pass' }), mode: 'copy', datasetArgs: ['dataset', 'dataset_name', 'csv_path'], log: silentLogger });
   const lane = new Lane({ target: (name) => (name === 'echo' ? { link, target } : undefined), pipeline, server: {}, host: {}, session: {}, log: silentLogger, modern });
-  const sink = { send: async () => {}, answer: async () => done(), answerRaw: async () => done() };
+  const sink = { send: async () => {}, answer: async () => done(), answerRaw: () => void done() };
   const envelope = modern ? ',"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"b","version":"1"}' : '';
   return async (i) => {
     const line = Buffer.from(`{"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"},"_meta":{"progressToken":${i}${envelope}}},"jsonrpc":"2.0","id":${i}}`);

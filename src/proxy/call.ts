@@ -131,6 +131,15 @@ export class ForwardedCall {
     return true;
   }
 
+  /**
+   * Whether the host gets the server's answer as written whatever it holds (answer() would say
+   * so): off the allowlist, or an answer that is not a result. A carrier may then send it at once,
+   * without asking answer().
+   */
+  asWritten(isResult: boolean): boolean {
+    return !this.target.routes || !isResult;
+  }
+
   /** The failure the timeout stands for. */
   timedOut(): DownstreamFailure {
     return timeoutFailure(this.target.server, 'tools/call', this.target.timeoutMs);
@@ -142,7 +151,7 @@ export class ForwardedCall {
    * when the server's answer was not a tool result (it goes back as written, unrouted).
    */
   async answer(result: CallToolResult | undefined): Promise<CallToolResult | undefined> {
-    if (!this.target.routes || !result) return undefined;
+    if (!result || this.asWritten(true)) return undefined;
     const outcome = await routeResult(
       { tool: this.target.tool, args: this.args, result, run: () => this.run(), baseDir: this.target.baseDir },
       { route: this.d.route, mode: this.d.mode, log: this.d.log, resultKeys: this.d.resultKeys, otherRoots: this.d.otherRoots },

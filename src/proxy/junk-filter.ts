@@ -35,6 +35,8 @@ export interface JunkFilterOptions {
 export function junkFilter(opts: JunkFilterOptions): { push(chunk: Buffer): void; end(): void } {
   return new LineSplitter(
     (line) => {
+      // The common case, a message from its first byte, without a verdict to build.
+      if (line[0] === 0x7b) return opts.onLine(line);
       const v = classifyLine(line);
       if (v.kind === 'junk') {
         if (v.text.trim()) opts.onJunk(short(v.text));

@@ -51,7 +51,8 @@ export class LaneWire {
   private readonly calls = new Map<string, LaneCall>();
   private seq = 0;
 
-  constructor(private readonly write: (line: string | Buffer | readonly Buffer[]) => Promise<void>) {}
+  /** `write` returns undefined when the line was written at once, else a promise of the write. */
+  constructor(private readonly write: (line: string | Buffer | readonly Buffer[]) => Promise<void> | undefined) {}
 
   get size(): number {
     return this.calls.size;
@@ -61,7 +62,7 @@ export class LaneWire {
   requestRaw(build: (id: string) => Buffer | readonly Buffer[], call: LaneCall): string {
     const id = `aw~${++this.seq}`;
     this.calls.set(id, call);
-    this.write(build(id)).catch((e: unknown) => {
+    this.write(build(id))?.catch((e: unknown) => {
       if (this.calls.delete(id)) call.onGone(`could not be written to (${(e as Error).message})`);
     });
     return id;
@@ -70,7 +71,7 @@ export class LaneWire {
   /** The caller gave up (cancelled, timed out): the server is told; a late answer is dropped. */
   cancel(id: string, reason: string): void {
     if (!this.calls.delete(id)) return;
-    this.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })}\n`).catch(() => {});
+    this.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })}\n`)?.catch(() => {});
   }
 
   /** Every open call learns the connection is gone. */

@@ -131,6 +131,15 @@ export function forwardedMeta(meta: Meta | undefined, modern: boolean | undefine
 }
 
 /**
+ * forwardedMeta as JSON. Most calls carry no `_meta` but a progress token (and, from a 2026-07-28
+ * host, the envelope): their `_meta` is ours alone, written without building it.
+ */
+export function metaJson(meta: Meta | undefined, modern: boolean | undefined, progressToken: string): string {
+  if (meta) for (const k in meta) if (k !== 'progressToken' && !(modern && isEnvelopeKey(k))) return JSON.stringify(forwardedMeta(meta, modern, progressToken));
+  return `{"progressToken":${JSON.stringify(progressToken)}}`;
+}
+
+/**
  * A lane call's CallExtra. A class, not an object literal: a literal with a getter is built by a
  * runtime call each time (a profile of small calls showed it), this shape is made once.
  */
@@ -161,8 +170,16 @@ type Meta = { progressToken?: string | number } & Record<string, unknown>;
 
 export class Lane implements LaneCalls {
   private readonly open = new Map<RequestId, Open>();
+  /** Each tool's request head, `{…"params":{"name":"<tool>"`, made once. */
+  private readonly heads = new Map<string, Buffer>();
 
   constructor(private readonly d: LaneDeps) {}
+
+  private headOf(tool: string): Buffer {
+    let head = this.heads.get(tool);
+    if (!head) this.heads.set(tool, (head = Buffer.from(`{"jsonrpc":"2.0","method":"tools/call","params":{"name":${JSON.stringify(tool)}`)));
+    return head;
+  }
 
   /**
    * Takes a `tools/call` request, as the bytes of its line, if the lane can carry it: returns the
@@ -212,16 +229,19 @@ export class Lane implements LaneCalls {
     // A task-augmented call makes a task the board must know (src/proxy/tasks.ts): the SDK path.
     if (members.has('task')) return undefined;
     if (this.d.modern && (!laneEnvelope(meta) || members.has('inputResponses') || members.has('requestState'))) return undefined;
-    // In pieces: the arguments are views of the host's line, never copied (./lane-wire.ts splicedParts).
+    // In pieces: the arguments are views of the host's line, never copied (./lane-wire.ts
+    // splicedParts). The id comes last, so the head is the same for every call of a tool.
+    const head = this.headOf(t.target.tool);
+    const modern = this.d.modern;
     const build = (laneId: string): Buffer[] => {
-      const parts: Buffer[] = [Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(laneId)},"method":"tools/call","params":{"name":${JSON.stringify(t.target.tool)}`)];
+      const parts: Buffer[] = [head];
       // The other members (the arguments above all) cross as the host wrote them.
       for (const [k, at] of members) {
         if (k === 'name' || k === '_meta') continue;
         parts.push(COMMA, line.subarray(at.keyStart, at.end));
       }
-      // The host's envelope describes the host to us; the server speaks 2025-11-25 and gets none.
-      parts.push(Buffer.from(`,"_meta":${JSON.stringify(forwardedMeta(meta, this.d.modern, laneId))}}}\n`));
+      // Lane ids are "aw~N" (./lane-wire.ts): nothing in them needs escaping.
+      parts.push(Buffer.from(`,"_meta":${metaJson(meta, modern, laneId)}},"id":"${laneId}"}\n`));
       return parts;
     };
     this.forward(hostId, t, args, meta as Meta | undefined, build, sink, line.length);
@@ -295,7 +315,20 @@ export class Lane implements LaneCalls {
         if (!call.end()) return;
         entry.finish();
         link.succeeded();
-        this.reply(call, msg, line, at, endAt, hostId, sink).then(() => bigGarbage.released(bytes + line.length), fail);
+        const released = (): void => bigGarbage.released(bytes + line.length);
+        if (!call.asWritten(msg.isResult)) {
+          this.reply(call, msg, line, at, endAt, hostId, sink).then(released, fail);
+          return;
+        }
+        // Nothing for the pipeline to decide: the answer goes now, with no promise of its own
+        // unless the host's stream asks to wait.
+        try {
+          const written = this.asWritten(msg, line, at, endAt, hostId, sink);
+          if (written) written.then(released, fail);
+          else released();
+        } catch (e) {
+          fail(e);
+        }
       },
       onProgress: (p) => call.progress(p),
       onGone: (why) => {
@@ -311,20 +344,22 @@ export class Lane implements LaneCalls {
     // The SDK path validates a downstream's result before routing; so does the lane (only where
     // routing may use it: a pass-through answer is never decoded). An answer that is not a tool
     // result goes back as written, unrouted.
-    const answer = call.target.routes && msg.isResult ? msg.decode() : undefined;
-    const result = answer && 'result' in answer ? CallToolResultSchema.safeParse(answer.result) : undefined;
+    const answer = msg.decode();
+    const result = 'result' in answer ? CallToolResultSchema.safeParse(answer.result) : undefined;
     const routed = await call.answer(result?.success ? result.data : undefined);
     if (routed) await sink.answer({ jsonrpc: '2.0', id: hostId, result: this.d.modern ? { ...routed, resultType: 'complete' } : routed });
-    else {
-      // As written, with the host's id, and (2026-07-28) the result's resultType: in pieces, never copied.
-      const ins = this.d.modern && msg.isResult ? resultTypeInsert(line, msg.resultAt) : undefined;
-      await sink.answerRaw(splicedParts(line, idAt, idEnd, hostId, typeof ins === 'object' ? ins : undefined));
-    }
+    else await this.asWritten(msg, line, idAt, idEnd, hostId, sink);
+  }
+
+  /** The answer as written, with the host's id, and (2026-07-28) the result's resultType: in pieces, never copied. */
+  private asWritten(msg: AnswerOf, line: Buffer, idAt: number, idEnd: number, hostId: RequestId, sink: CallSink): Promise<void> | undefined {
+    const ins = this.d.modern && msg.isResult ? resultTypeInsert(line, msg.resultAt) : undefined;
+    return sink.answerRaw(splicedParts(line, idAt, idEnd, hostId, typeof ins === 'object' ? ins : undefined));
   }
 }
 
 /** The stdio front's sink: everything goes out on the one stdout, in order. */
-export function stdioSink(t: { send(m: JSONRPCMessage): Promise<void>; sendRaw(line: Buffer | readonly Buffer[]): Promise<void> }): CallSink {
+export function stdioSink(t: { send(m: JSONRPCMessage): Promise<void>; sendRaw(line: Buffer | readonly Buffer[]): Promise<void> | undefined }): CallSink {
   return { send: (m) => t.send(m), answerRaw: (line) => t.sendRaw(line), answer: (m) => t.send(m) };
 }
 

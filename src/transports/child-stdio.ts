@@ -128,16 +128,20 @@ export class ChildStdioTransport implements Transport {
     return this.write(serializeMessage(message));
   }
 
-  /** Writes one already-serialized message line (with its newline), or its pieces in order. */
-  sendRaw(line: string | Buffer | readonly Buffer[]): Promise<void> {
-    return this.write(line);
+  /**
+   * Writes one already-serialized message line (with its newline), or its pieces in order.
+   * Undefined when it was written at once (the lane's path: no promise per call); a promise when
+   * the child's stdin asks to wait for 'drain', or a rejected one when the child is gone.
+   */
+  sendRaw(line: string | Buffer | readonly Buffer[]): Promise<void> | undefined {
+    const stdin = this.child?.stdin;
+    if (!stdin || this.exit || stdin.destroyed) return Promise.reject(new Error('Not connected'));
+    this.batch ??= new BatchedWriter(stdin);
+    return this.batch.writeAll(line) ? undefined : new Promise<void>((r) => stdin.once('drain', r));
   }
 
   private async write(data: string | Buffer | readonly Buffer[]): Promise<void> {
-    const stdin = this.child?.stdin;
-    if (!stdin || this.exit || stdin.destroyed) throw new Error('Not connected');
-    this.batch ??= new BatchedWriter(stdin);
-    if (!this.batch.writeAll(data)) await new Promise<void>((r) => stdin.once('drain', r));
+    await this.sendRaw(data);
   }
 
   /** SIGKILL to the child and everything it started, now. */

@@ -61,14 +61,24 @@ export class HostStdioTransport implements Transport {
     return line === undefined ? Promise.resolve() : this.write(`${line}\n`);
   }
 
-  /** Writes one serialized message (without its newline) as is, or its pieces in order. */
-  sendRaw(line: Buffer | readonly Buffer[]): Promise<void> {
-    return this.write(Buffer.isBuffer(line) ? [line, NEWLINE] : [...line, NEWLINE]);
+  /**
+   * Writes one serialized message (without its newline) as is, or its pieces in order. Undefined
+   * when it was written at once; a promise when stdout asks to wait for 'drain' (the lane answers
+   * thousands of calls a second, and a promise per answer was pure garbage).
+   */
+  sendRaw(line: Buffer | readonly Buffer[]): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    const ok = this.out.writeAll(line);
+    return this.out.write(NEWLINE) && ok ? undefined : this.drained();
   }
 
   private write(data: string | Buffer | readonly Buffer[]): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return this.out.writeAll(data) ? Promise.resolve() : new Promise((r) => this.stdout.once('drain', () => r()));
+    return this.out.writeAll(data) ? Promise.resolve() : this.drained();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((r) => this.stdout.once('drain', () => r()));
   }
 
   async close(): Promise<void> {

@@ -15,8 +15,8 @@ import { encodeForHost, type EncodeFailure } from './encode.js';
  */
 export interface CallSink {
   send(msg: JSONRPCMessage): Promise<void>;
-  /** The answer's line, or its pieces in order (never with a newline). */
-  answerRaw(line: Buffer | readonly Buffer[]): Promise<void>;
+  /** The answer's line, or its pieces in order (never with a newline): undefined when written at once. */
+  answerRaw(line: Buffer | readonly Buffer[]): Promise<void> | undefined;
   answer(msg: JSONRPCMessage): Promise<void>;
 }
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CallToolRequestSchema, JSONRPCRequestSchema } from '@modelcontextprotocol/core';
 import { asCallRequest } from '../../src/proxy/call-request.js';
-import { forwardedMeta, readBig, someMembers } from '../../src/proxy/lane.js';
+import { forwardedMeta, metaJson, readBig, someMembers } from '../../src/proxy/lane.js';
 
 function sdkAccepts(msg: unknown): boolean {
   const env = JSONRPCRequestSchema.safeParse(msg);
@@ -127,7 +127,14 @@ describe('the _meta a lane request carries to its server (forwardedMeta)', () =>
     ['a 2025-11-25 host: io.modelcontextprotocol/ keys are its own, passed on', { ...envelope, a: 1 }, false, `{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"h","version":"1"},"a":1,"progressToken":"aw~1"}`],
     ['a 2026-07-28 host: its envelope is not passed on', { ...envelope, a: 1, progressToken: 3 }, true, '{"a":1,"progressToken":"aw~1"}'],
     ['a __proto__ key stays a member', proto, true, '{"__proto__":{"x":1},"b":2,"progressToken":"aw~1"}'],
+    ["only the host's token", { progressToken: 'p' }, false, '{"progressToken":"aw~1"}'],
+    ['empty', {}, false, '{"progressToken":"aw~1"}'],
+    ['a 2026-07-28 host: its envelope and token only', { ...envelope, progressToken: 3 }, true, '{"progressToken":"aw~1"}'],
+    ['a 2025-11-25 host: an envelope-like key alone is passed on', { 'io.modelcontextprotocol/clientInfo': { name: 'h' } }, false, '{"io.modelcontextprotocol/clientInfo":{"name":"h"},"progressToken":"aw~1"}'],
+    ['a __proto__ key alone', JSON.parse('{"__proto__":1}') as Record<string, unknown>, false, '{"__proto__":1,"progressToken":"aw~1"}'],
   ])('%s', (_name, meta, modern, json) => {
     expect(JSON.stringify(forwardedMeta(meta as Record<string, unknown> | undefined, modern, 'aw~1'))).toBe(json);
+    // The JSON the lane writes, with its shortcut for a _meta that is ours alone.
+    expect(metaJson(meta as Record<string, unknown> | undefined, modern, 'aw~1')).toBe(json);
   });
 });
