@@ -24,6 +24,20 @@ afterEach(async () => {
   while (stack.length) await stack.pop()!();
 });
 
+/**
+ * Ends a proxy we started as a child the way a host does: SIGTERM, on which it stops its own
+ * servers, then SIGKILL if it is still there after 10 s. A SIGKILLed proxy cannot stop them, and
+ * a server that does not exit when its stdin closes (server-everything) outlived the tests.
+ */
+export async function stopProcess(child: import('node:child_process').ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(timer);
+}
+
 /** Registers cleanup before the work it undoes, so a failing assertion still cleans up. */
 export function onCleanup(fn: () => unknown): void {
   stack.push(fn);

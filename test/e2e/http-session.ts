@@ -1,13 +1,12 @@
 // The built CLI serving Streamable HTTP, and a raw HTTP host for it: bodies and answers as bytes,
 // so a test sees exactly what crossed the wire (JSON, or the text of an event stream).
 import { spawn } from 'node:child_process';
-import { onCleanup } from '../helpers.js';
-import { CLI } from '../helpers.js';
+import { CLI, onCleanup, stopProcess } from '../helpers.js';
 
 /** `serve --transport http --port 0 --config FILE`; resolves with its /mcp URL. */
 export async function startHttpCli(config: string, cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; stderr: () => string }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--port', '0', '--config', config], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  onCleanup(() => child.kill('SIGKILL'));
+  onCleanup(() => stopProcess(child));
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d) => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { CallToolResult } from '@modelcontextprotocol/client';
-import { onCleanup, tempDir } from '../helpers.js';
+import { onCleanup, stopProcess, tempDir } from '../helpers.js';
 import { FIXTURE, fixtureEntry } from '../proxy/harness.js';
 import { startHttpCli } from './http-session.js';
 
@@ -21,7 +21,7 @@ async function setup() {
   const config = path.join(base, 'mcp.config.json');
   fs.writeFileSync(config, JSON.stringify({ workspace: { root: path.join(base, 'ws') }, mcpServers: { ds: fixtureEntry({ FIXTURE_OUT: out }) } }));
   const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--port', '0', '--config', config], { cwd: base, stdio: ['ignore', 'ignore', 'pipe'] });
-  onCleanup(() => child.kill('SIGKILL'));
+  onCleanup(() => stopProcess(child));
   const url = await new Promise<string>((resolve, reject) => {
     let err = '';
     child.stderr!.on('data', (d) => {

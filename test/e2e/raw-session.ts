@@ -1,7 +1,7 @@
 // A host that speaks raw JSON-RPC lines to a child over stdio: what it writes and reads is bytes,
 // so a test can send what no SDK client would (CRs, duplicate keys) and see exactly what came back.
 import { spawn } from 'node:child_process';
-import { onCleanup } from '../helpers.js';
+import { onCleanup, stopProcess } from '../helpers.js';
 
 export interface RawSessionOptions {
   env?: NodeJS.ProcessEnv;
@@ -25,7 +25,7 @@ export function envelope(capabilities: Record<string, unknown> = {}): Record<str
 /** Writes raw JSON-RPC lines to a child and collects its stdout lines. */
 export async function rawSession(cmd: string[], cwd: string, o: RawSessionOptions = {}) {
   const child = spawn(process.execPath, cmd, { cwd, env: o.env ?? process.env, stdio: ['pipe', 'pipe', 'ignore'] });
-  onCleanup(() => child.kill('SIGKILL'));
+  onCleanup(() => stopProcess(child));
   const lines: string[] = [];
   let buf = '';
   child.stdout.on('data', (d: Buffer) => {
