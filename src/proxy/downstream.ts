@@ -209,14 +209,19 @@ export class Downstream {
    */
   lane(): LaneLink | undefined {
     if (this.state.kind !== 'ready' || !this.state.conn.lane) return undefined;
-    return {
-      wire: this.state.conn.lane,
-      timeoutMs: this.timeoutMs,
-      begin: (caller) => this.routes.begin(caller),
-      succeeded: () => void (this.failures = 0),
-      gone: (why) => goneFailure(this.name, why, 'tools/call', this.tail.text()),
-    };
+    // One per connection, asked for on every lane call.
+    if (this.laneLink?.wire !== this.state.conn.lane)
+      this.laneLink = {
+        wire: this.state.conn.lane,
+        timeoutMs: this.timeoutMs,
+        begin: (caller) => this.routes.begin(caller),
+        succeeded: () => void (this.failures = 0),
+        gone: (why) => goneFailure(this.name, why, 'tools/call', this.tail.text()),
+      };
+    return this.laneLink;
   }
+
+  private laneLink?: LaneLink;
 
   /**
    * A host became ready or changed its roots. It becomes the session this server's requests go to

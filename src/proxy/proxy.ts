@@ -285,8 +285,17 @@ export class McpProxy implements ToolSource, HostListener {
     for (const d of this.catalog.dropped) this.ctx.log.warn(`tool not exposed: ${d}`);
   }
 
+  /** Each catalog entry's target, made once (a rebuilt catalog has new entries). */
+  private readonly targets = new WeakMap<CatalogEntry<Tool>, CallTarget>();
+
   /** Where a catalog entry's calls go, and what the pipeline needs to know of it. */
   private targetOf(entry: CatalogEntry<Tool>): CallTarget {
+    let target = this.targets.get(entry);
+    if (!target) this.targets.set(entry, (target = this.newTarget(entry)));
+    return target;
+  }
+
+  private newTarget(entry: CatalogEntry<Tool>): CallTarget {
     const ds = this.byName.get(entry.server)!;
     return {
       server: ds.name,

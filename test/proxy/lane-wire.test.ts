@@ -163,6 +163,19 @@ describe('LaneWire', () => {
       taken: true,
       gone: /not a JSON-RPC response/,
     },
+    // Five bytes like "2.0" with one of them wrong: each byte of the comparison counts.
+    ...['"3.0"', '"2,0"', '"2.1"', '2.005', '[2,0]'].map((v) => ({
+      name: `the version ${v} (five bytes, not "2.0")`,
+      line: (id: string) => `{"jsonrpc":${v},"id":"${id}","result":{"content":[]}}`,
+      taken: true,
+      gone: /not a JSON-RPC response/,
+    })),
+    {
+      name: 'five bytes that end like "2.0" but are no JSON value',
+      line: (id: string) => `{"jsonrpc":x2.0","id":"${id}","result":{"content":[]}}`,
+      taken: true,
+      gone: /not valid JSON/,
+    },
     {
       name: 'no JSON-RPC version',
       line: (id: string) => `{"id":"${id}","result":{"content":[]}}`,
