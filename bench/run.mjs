@@ -4,7 +4,8 @@
 // Every row is a pair: the same client work against server-everything directly, and through our
 // proxy (stdio → stdio). We report ratios and added latency, not absolute times, because this is a
 // noisy 2-core machine. The floors are rows of the same run: byte relays that add a process hop
-// and parse nothing (bench/relay.c, bench/relay.mjs; bench/http-relay.mjs for the HTTP front), so
+// and parse nothing (bench/relay.c, bench/relay.mjs; bench/http-relay.mjs for the HTTP front), and
+// one that parses every message (bench/parse-relay.mjs), so
 // what our proxy adds is judged against what any proxy must add. A naive SDK proxy
 // (bench/naive-proxy.mjs, the straightforward McpServer approach) is measured the same way for
 // scale. The goals of the README's benchmark section are checked at the end.
@@ -200,6 +201,7 @@ async function main() {
   const relayC = cRelay();
   const floorC = relayC ? await connect('floor: C byte relay', relayC, [process.execPath, EVERYTHING, 'stdio']) : undefined;
   const floorNode = await connect('floor: Node byte relay', process.execPath, [path.join(ROOT, 'bench/relay.mjs'), process.execPath, EVERYTHING, 'stdio']);
+  const floorParse = await connect('floor: Node relay that parses each message', process.execPath, [path.join(ROOT, 'bench/parse-relay.mjs'), process.execPath, EVERYTHING, 'stdio']);
   const proxy = await connect('proxy, pass-through (echo)', process.execPath, [CLI, 'serve', '--config', config([])]);
   const routed = await connect('proxy, allowlisted, no artifacts', process.execPath, [CLI, 'serve', '--config', config(['echo'])]);
   const naive = await connect('naive SDK proxy', process.execPath, [path.join(ROOT, 'bench/naive-proxy.mjs'), process.execPath, EVERYTHING, 'stdio']);
@@ -207,7 +209,7 @@ async function main() {
   // The same proxy with a 2026-07-28 host (the server behind it speaks 2025-11-25 either way).
   const proxy26 = await connect('proxy, pass-through, 2026-07-28 host', process.execPath, [CLI, 'serve', '--config', config([])], true);
   const http26 = await connectHttp('HTTP front → stdio, 2026-07-28 host', config([]), true);
-  const all = [direct, ...(floorC ? [floorC] : []), floorNode, proxy, proxy26, routed, naive, httpFront, http26];
+  const all = [direct, ...(floorC ? [floorC] : []), floorNode, floorParse, proxy, proxy26, routed, naive, httpFront, http26];
   const relayHttp = await httpRelay();
   try {
     const res = {};
@@ -254,6 +256,8 @@ async function main() {
       '',
       ...goals(res, direct, floorNode, [proxy, proxy26], raw, rawFloor),
       '',
+      ...forScale(res, direct, floorNode, floorParse, [proxy, proxy26]),
+      '',
     ].join('\n');
     process.stdout.write(`${md}\n`);
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
@@ -280,6 +284,21 @@ function goals(res, direct, floorNode, ours, raw, rawFloor) {
   }
   row('HTTP front over the HTTP relay, p50', 'minimal keep-alive client', `${f(raw.p50 - rawFloor.p50)} µs`, '≤ 150 µs', raw.p50 - rawFloor.p50 <= 150);
   return out;
+}
+
+/**
+ * Not goals: where the proxy stands between the two Node floors, the relay that reads nothing and
+ * the one that parses every message (bench/parse-relay.mjs), in this run.
+ */
+function forScale(res, direct, floorNode, floorParse, ours) {
+  const d = res[direct.label];
+  const added = (h) => res[h.label].lat.p50 - d.lat.p50;
+  const pct = (h) => `${f((100 * res[h.label].tput) / d.tput)}%`;
+  return [
+    '| for scale (not a goal) | added p50 over the Node relay\'s | throughput, % of direct |',
+    '| --- | --- | --- |',
+    ...[floorParse, ...ours].map((h) => `| ${h.label} | ${f(added(h) - added(floorNode))} µs | ${pct(h)} (Node relay ${pct(floorNode)}) |`),
+  ];
 }
 
 main().then(
