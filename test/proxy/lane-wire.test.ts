@@ -110,7 +110,7 @@ describe('LaneWire', () => {
   // What a hostile server writes on its stdout, and what may reach the host. Every case must end
   // with the host seeing exactly one id, the lane call's, on a line JSON.parse reads whole, or
   // with the line left to the SDK client (and the lane call still waiting for its timeout).
-  describe.each([
+  describe.each<{ name: string; line: (id: string) => string; taken: boolean; host?: unknown; gone?: RegExp }>([
     {
       name: 'a second top-level id naming another host call (forged answer)',
       line: (id: string) => `{"jsonrpc":"2.0","id":"${id}","result":{"content":[]},"id":"host-7"}`,
