@@ -15,7 +15,7 @@ function leafKeys(schema: any, prefix: string): string[] {
 }
 
 describe('docs match the code', () => {
-  it('the committed JSON Schema is what the zod schema generates (run npm run build)', () => {
+  it('the committed JSON Schema is what the zod schema generates (run npm run build && npm run schema)', () => {
     const committed = JSON.parse(fs.readFileSync(new URL('../schema/mcp.config.schema.json', import.meta.url), 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
   });
