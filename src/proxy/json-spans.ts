@@ -111,11 +111,16 @@ export function objectSpans(b: Buffer, start = 0): Map<string, Span> | undefined
   return scanObject(b, start)?.members;
 }
 
-/** The members of the object at `start`, and the index just past its closing brace. */
-export function scanObject(b: Buffer, start = 0): { members: Map<string, Span>; end: number } | undefined {
+/**
+ * The members of the object at `start`, and the index just past its closing brace. With `nested`,
+ * the member of that name, when its value is an object, is scanned for its own members in the same
+ * pass (`inner`) instead of being skipped: a request's `params` are walked once, not twice.
+ */
+export function scanObject(b: Buffer, start = 0, nested?: string): { members: Map<string, Span>; end: number; inner?: Map<string, Span> } | undefined {
   let i = skipWs(b, start);
   if (b[i] !== 0x7b) return undefined;
   const out = new Map<string, Span>();
+  let inner: Map<string, Span> | undefined;
   i = skipWs(b, i + 1);
   if (b[i] === 0x7d) return { members: out, end: i + 1 };
   for (;;) {
@@ -139,7 +144,13 @@ export function scanObject(b: Buffer, start = 0): { members: Map<string, Span>; 
     i = skipWs(b, keyEnd);
     if (b[i] !== 0x3a) return undefined;
     const vStart = skipWs(b, i + 1);
-    const vEnd = skipValue(b, vStart);
+    let vEnd: number;
+    if (key === nested && b[vStart] === 0x7b) {
+      const sub = scanObject(b, vStart);
+      if (!sub) return undefined;
+      vEnd = sub.end;
+      inner = sub.members;
+    } else vEnd = skipValue(b, vStart);
     if (vEnd === -1 || out.has(key)) return undefined;
     out.set(key, { start: vStart, end: vEnd, keyStart });
     i = skipWs(b, vEnd);
@@ -147,7 +158,7 @@ export function scanObject(b: Buffer, start = 0): { members: Map<string, Span>; 
       i = skipWs(b, i + 1);
       continue;
     }
-    return b[i] === 0x7d ? { members: out, end: i + 1 } : undefined;
+    return b[i] === 0x7d ? { members: out, end: i + 1, inner } : undefined;
   }
 }
 

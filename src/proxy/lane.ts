@@ -18,7 +18,7 @@ import type { CallCaller, CallPipeline, CallTarget, ForwardedCall } from './call
 import type { LaneLink } from './downstream.js';
 import { isEnvelopeKey, laneEnvelope } from './envelope.js';
 import { splicedParts, type AnswerOf, type Insert, type LaneCall } from './lane-wire.js';
-import { objectSpans, valueOf, type Span } from './json-spans.js';
+import { objectSpans, scanObject, valueOf, type Span } from './json-spans.js';
 import { isJson } from './json-valid.js';
 import { bigGarbage } from '../memory.js';
 import { asCallRequest, type CallRequest } from './call-request.js';
@@ -78,9 +78,9 @@ function own(o: Record<string, unknown>, k: string, v: unknown): void {
  */
 export function readBig(line: Buffer): { msg: Record<string, unknown>; params: Map<string, Span> } | undefined {
   if (!isJson(line)) return undefined;
-  const top = objectSpans(line);
-  const paramsAt = top?.get('params');
-  const params = paramsAt && line[paramsAt.start] === 0x7b ? objectSpans(line, paramsAt.start) : undefined;
+  const scanned = scanObject(line, 0, 'params');
+  const top = scanned?.members;
+  const params = scanned?.inner;
   if (!top || !params) return undefined;
   const msg: Record<string, unknown> = {};
   for (const [k, at] of top) if (k !== 'params') own(msg, k, valueOf(line, at));
@@ -208,8 +208,7 @@ export class Lane implements LaneCalls {
     if (!t) return undefined;
     // The members' bytes, to forward them as written: a strict scan (every key once, so the bytes
     // are the values the parse kept).
-    const paramsAt = big ? undefined : objectSpans(line)?.get('params');
-    const members = big ? big.params : paramsAt && objectSpans(line, paramsAt.start);
+    const members = big ? big.params : scanObject(line, 0, 'params')?.inner;
     if (!members) return undefined;
     const argsAt = members.get('arguments');
     if (big && argsAt) args = t.target.routes ? (valueOf(line, argsAt) as Record<string, unknown>) : someMembers(line, argsAt, this.d.pipeline.datasetArgs);
@@ -288,6 +287,8 @@ class LaneRun implements LaneCall, CallCaller {
   abort?: AbortController;
   readonly progressToken?: string | number;
   private readonly end: () => void;
+  /** The server reported progress (see onResponse). */
+  private progressed = false;
 
   constructor(
     private readonly d: LaneDeps,
@@ -329,7 +330,11 @@ class LaneRun implements LaneCall, CallCaller {
     if (!this.call.end()) return;
     this.finish();
     this.link.succeeded();
-    if (!this.call.asWritten(msg.isResult)) {
+    // A call that had progress is answered a turn of microtasks later, as every call was before:
+    // the progress read together with the answer then leaves in a write of its own, before it.
+    // The SDK's client handles a notification a microtask late and forgets the call's progress
+    // handler when the answer lands: progress in the same read as the answer is dropped there.
+    if (!this.call.asWritten(msg.isResult) || this.progressed) {
       this.reply(msg, line, idAt, idEnd).then(
         () => this.released(line),
         (e: unknown) => this.fail(e),
@@ -352,6 +357,7 @@ class LaneRun implements LaneCall, CallCaller {
   }
 
   onProgress(p: Record<string, unknown>): void {
+    this.progressed = true;
     this.call.progress(p);
   }
 
@@ -374,13 +380,13 @@ class LaneRun implements LaneCall, CallCaller {
     void this.call.error(e).then((err) => this.sink.answer({ jsonrpc: '2.0', id: this.hostId, error: { code: (err as { code?: number }).code ?? -32603, message: err.message } }));
   }
 
-  /** The server answered a routed call: the pipeline says whether the host gets the routed result or the line as written. */
+  /** The server answered: the pipeline says whether the host gets the routed result or the line as written. */
   private async reply(msg: AnswerOf, line: Buffer, idAt: number, idEnd: number): Promise<void> {
     // The SDK path validates a downstream's result before routing; so does the lane (only where
     // routing may use it: a pass-through answer is never decoded). An answer that is not a tool
     // result goes back as written, unrouted.
-    const answer = msg.decode();
-    const result = 'result' in answer ? CallToolResultSchema.safeParse(answer.result) : undefined;
+    const answer = this.call.target.routes && msg.isResult ? msg.decode() : undefined;
+    const result = answer && 'result' in answer ? CallToolResultSchema.safeParse(answer.result) : undefined;
     const routed = await this.call.answer(result?.success ? result.data : undefined);
     if (routed) await this.sink.answer({ jsonrpc: '2.0', id: this.hostId, result: this.d.modern ? { ...routed, resultType: 'complete' } : routed });
     else await this.asWritten(msg, line, idAt, idEnd);

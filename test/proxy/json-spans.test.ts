@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { objectSpans, skipValue, valueOf } from '../../src/proxy/json-spans.js';
+import { objectSpans, scanObject, skipValue, valueOf } from '../../src/proxy/json-spans.js';
 
 const B = (s: string) => Buffer.from(s);
 
@@ -31,6 +31,24 @@ describe('objectSpans', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("scans a nested member's object in the same pass, as a second scan would find it", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('params', 'id', 'x'), fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue())), fc.boolean(), (obj, pretty) => {
+        const b = B(JSON.stringify(obj, null, pretty ? 2 : undefined));
+        const one = scanObject(b, 0, 'params')!;
+        const top = objectSpans(b)!;
+        expect(one.members).toEqual(top);
+        const at = top.get('params');
+        expect(one.inner).toEqual(at && b[at.start] === 0x7b ? objectSpans(b, at.start) : undefined);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each(['{"params":{"a":1,"a":2}}', '{"params":{"a":1},"params":{"b":2}}', '{"params":{"a":}}', '{"params":{"a":1}'])('%j: no scan at all (a key named twice, or not an object)', (s) => {
+    expect(scanObject(B(s), 0, 'params')).toBeUndefined();
   });
 
   it('skips a value of every kind', () => {
