@@ -171,7 +171,6 @@ function asAnswer(msg: object): LaneAnswer | undefined {
   return isObject(e) && Number.isInteger(e.code) && typeof e.message === 'string' ? (m as LaneAnswer) : undefined;
 }
 
-
 /** Our token, when the span holds exactly `"aw~N"` (an escaped spelling is parsed instead). */
 function ourToken(line: Buffer, at: Span): string | undefined {
   if (at.end - at.start > 20 || line[at.start] !== 0x22) return undefined;

@@ -330,30 +330,23 @@ class LaneRun implements LaneCall, CallCaller {
     if (!this.call.end()) return;
     this.finish();
     this.link.succeeded();
-    // A call that had progress is answered a turn of microtasks later, as every call was before:
-    // the progress read together with the answer then leaves in a write of its own, before it.
-    // The SDK's client handles a notification a microtask late and forgets the call's progress
-    // handler when the answer lands: progress in the same read as the answer is dropped there.
-    if (!this.call.asWritten(msg.isResult) || this.progressed) {
-      this.reply(msg, line, idAt, idEnd).then(
-        () => this.released(line),
-        (e: unknown) => this.fail(e),
-      );
-      return;
-    }
     // Nothing for the pipeline to decide: the answer goes now, with no promise of its own unless
-    // the host's stream asks to wait.
+    // the host's stream asks to wait. A call that had progress is answered a turn of microtasks
+    // later, as every call was before: the progress read together with the answer then leaves in
+    // a write of its own, before it. The SDK's client handles a notification a microtask late and
+    // forgets the call's progress handler when the answer lands: progress in the same read as the
+    // answer is dropped there.
+    let written: Promise<void> | undefined;
     try {
-      const written = this.asWritten(msg, line, idAt, idEnd);
-      if (written)
-        written.then(
-          () => this.released(line),
-          (e: unknown) => this.fail(e),
-        );
-      else this.released(line);
+      written = this.call.asWritten(msg.isResult) && !this.progressed ? this.asWritten(msg, line, idAt, idEnd) : this.reply(msg, line, idAt, idEnd);
     } catch (e) {
-      this.fail(e);
+      return this.fail(e);
     }
+    if (!written) return this.released(line);
+    written.then(
+      () => this.released(line),
+      (e: unknown) => this.fail(e),
+    );
   }
 
   onProgress(p: Record<string, unknown>): void {
@@ -385,7 +378,7 @@ class LaneRun implements LaneCall, CallCaller {
     // The SDK path validates a downstream's result before routing; so does the lane (only where
     // routing may use it: a pass-through answer is never decoded). An answer that is not a tool
     // result goes back as written, unrouted.
-    const answer = this.call.target.routes && msg.isResult ? msg.decode() : undefined;
+    const answer = this.call.asWritten(msg.isResult) ? undefined : msg.decode();
     const result = answer && 'result' in answer ? CallToolResultSchema.safeParse(answer.result) : undefined;
     const routed = await this.call.answer(result?.success ? result.data : undefined);
     if (routed) await this.sink.answer({ jsonrpc: '2.0', id: this.hostId, result: this.d.modern ? { ...routed, resultType: 'complete' } : routed });

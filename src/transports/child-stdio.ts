@@ -125,7 +125,7 @@ export class ChildStdioTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    return this.write(serializeMessage(message));
+    return this.sendRaw(serializeMessage(message)) ?? Promise.resolve();
   }
 
   /**
@@ -138,10 +138,6 @@ export class ChildStdioTransport implements Transport {
     if (!stdin || this.exit || stdin.destroyed) return Promise.reject(new Error('Not connected'));
     this.batch ??= new BatchedWriter(stdin);
     return this.batch.writeAll(line) ? undefined : new Promise<void>((r) => stdin.once('drain', r));
-  }
-
-  private async write(data: string | Buffer | readonly Buffer[]): Promise<void> {
-    await this.sendRaw(data);
   }
 
   /** SIGKILL to the child and everything it started, now. */
