@@ -123,6 +123,11 @@ export class ForwardedCall {
     if (token !== undefined) void this.caller.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } as Progress & { progressToken: ProgressToken } }).catch(() => {});
   }
 
+  /** Whether the call is over (answered, failed, cancelled or timed out). */
+  get ended(): boolean {
+    return this.over;
+  }
+
   /** The call is over (answered, failed or cancelled): the clock stops. False if it already was over. */
   end(): boolean {
     if (this.over) return false;

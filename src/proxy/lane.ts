@@ -269,9 +269,12 @@ export class Lane implements LaneCalls {
   private forward(hostId: RequestId, t: { link: LaneLink; target: CallTarget }, args: Record<string, unknown> | undefined, meta: Meta | undefined, build: (laneId: string) => Buffer[], sink: CallSink, bytes: number): void {
     const { session, pipeline } = this.d;
     const run = new LaneRun(this.d, this.open, hostId, t.link, sink, typeof session === 'function' ? session() : session, meta, bytes);
+    // The request is written first: the server starts on it while the call's bookkeeping is done
+    // here (nothing of the call can arrive before this turn ends).
+    run.laneId = t.link.wire.requestRaw(build, run);
+    run.begin(meta);
     run.call = pipeline.begin(t.target, args, run, () => run.timedOut());
     this.open.set(hostId, run);
-    run.laneId = t.link.wire.requestRaw(build, run);
   }
 }
 
@@ -286,7 +289,7 @@ class LaneRun implements LaneCall, CallCaller {
   /** Made only if something asks for a signal (LaneExtra). */
   abort?: AbortController;
   readonly progressToken?: string | number;
-  private readonly end: () => void;
+  private end!: () => void;
   /** The server reported progress (see onResponse). */
   private progressed = false;
 
@@ -302,7 +305,11 @@ class LaneRun implements LaneCall, CallCaller {
     private readonly bytes: number,
   ) {
     this.progressToken = meta?.progressToken;
-    this.end = link.begin(new LaneExtra(hostId, meta, d.host, d.server, this));
+  }
+
+  /** The server's own requests meanwhile go to this call's host (LaneLink.begin). */
+  begin(meta: Meta | undefined): void {
+    this.end = this.link.begin(new LaneExtra(this.hostId, meta, this.d.host, this.d.server, this));
   }
 
   notify(n: ServerNotification): Promise<void> {
@@ -327,26 +334,35 @@ class LaneRun implements LaneCall, CallCaller {
   }
 
   onResponse(line: Buffer, idAt: number, idEnd: number, msg: AnswerOf): void {
-    if (!this.call.end()) return;
-    this.finish();
-    this.link.succeeded();
-    // Nothing for the pipeline to decide: the answer goes now, with no promise of its own unless
-    // the host's stream asks to wait. A call that had progress is answered a turn of microtasks
-    // later, as every call was before: the progress read together with the answer then leaves in
-    // a write of its own, before it. The SDK's client handles a notification a microtask late and
-    // forgets the call's progress handler when the answer lands: progress in the same read as the
-    // answer is dropped there.
+    if (this.call.ended) return;
+    // Nothing for the pipeline to decide: the answer goes now, before the call's bookkeeping,
+    // with no promise of its own unless the host's stream asks to wait. A call that had progress
+    // is answered a turn of microtasks later, as every call was before: the progress read
+    // together with the answer then leaves in a write of its own, before it. The SDK's client
+    // handles a notification a microtask late and forgets the call's progress handler when the
+    // answer lands: progress in the same read as the answer is dropped there.
+    const now = this.call.asWritten(msg.isResult) && !this.progressed;
     let written: Promise<void> | undefined;
     try {
-      written = this.call.asWritten(msg.isResult) && !this.progressed ? this.asWritten(msg, line, idAt, idEnd) : this.reply(msg, line, idAt, idEnd);
+      if (now) written = this.asWritten(msg, line, idAt, idEnd);
     } catch (e) {
+      this.answered();
       return this.fail(e);
     }
+    this.answered();
+    if (!now) written = this.reply(msg, line, idAt, idEnd);
     if (!written) return this.released(line);
     written.then(
       () => this.released(line),
       (e: unknown) => this.fail(e),
     );
+  }
+
+  /** The server answered: the clock stops, the call is no longer in flight. */
+  private answered(): void {
+    this.call.end();
+    this.finish();
+    this.link.succeeded();
   }
 
   onProgress(p: Record<string, unknown>): void {

@@ -1,35 +1,52 @@
-// Writes of one turn of the event loop leave in one system call. With many calls in flight, one
-// read from a pipe often holds several messages, and their forwarded copies (or answers) are
-// written in the same turn; each write was a syscall of its own and the pipe writes were the
-// biggest single item of a busy proxy's profile (README "Benchmarks"). The stream is corked at
-// the first write of a turn and uncorked once the turn's synchronous work and promise jobs are
-// done (process.nextTick runs after them): a lone message leaves at once, as before, and the
-// order of writes is kept.
+// Writes to a pipe, cheap for a lone message and batched for a busy turn. The first message of a
+// turn of the event loop is written at once, as one buffer (a small message's pieces joined): the
+// peer gets it without waiting for the rest of the turn, and a plain write costs less than the
+// stream's corked path (measured: a line relay through cork and writev added ~12 µs p50 a message
+// over one that wrote each line as one buffer). The messages after it in the same turn (many calls
+// in flight: one read from a pipe often holds several messages, each answered in the same turn)
+// are corked and leave together in one system call when the turn's synchronous work and promise
+// jobs are done (process.nextTick runs after them). The order of writes is kept.
 import type { Writable } from 'node:stream';
 
+/** Pieces of a message up to this size are joined into one buffer; a bigger one is written in pieces (never copied). */
+const JOIN_LIMIT = 64 * 1024;
+
 export class BatchedWriter {
+  /** A message was written in this turn; later ones are corked. */
+  private busy = false;
   private corked = false;
+  private readonly endTurn = (): void => {
+    this.busy = false;
+    if (!this.corked) return;
+    this.corked = false;
+    this.out.uncork();
+  };
 
   constructor(private readonly out: Writable) {}
 
-  /** Like Writable.write: false when the stream wants the caller to wait for 'drain'. */
-  write(data: string | Buffer): boolean {
+  /** A message, or its pieces in order; false when the stream wants the caller to wait for 'drain'. */
+  writeAll(data: string | Buffer | readonly Buffer[]): boolean {
+    const one = typeof data === 'string' || Buffer.isBuffer(data) ? data : joined(data);
+    if (!this.busy) {
+      this.busy = true;
+      process.nextTick(this.endTurn);
+      if (one !== undefined) return this.out.write(one);
+    }
     if (!this.corked && !this.out.writableCorked) {
       this.corked = true;
       this.out.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.out.uncork();
-      });
     }
-    return this.out.write(data);
-  }
-
-  /** A message, or its pieces in order; false when the stream wants the caller to wait for 'drain'. */
-  writeAll(data: string | Buffer | readonly Buffer[]): boolean {
-    if (typeof data === 'string' || Buffer.isBuffer(data)) return this.write(data);
+    if (one !== undefined) return this.out.write(one);
     let ok = true;
-    for (const d of data) ok = this.write(d) && ok;
+    for (const d of data as readonly Buffer[]) ok = this.out.write(d) && ok;
     return ok;
   }
+}
+
+/** A small message's pieces as one buffer; undefined for a big one (written in pieces). */
+function joined(parts: readonly Buffer[]): Buffer | undefined {
+  if (parts.length === 1) return parts[0];
+  let size = 0;
+  for (const p of parts) size += p.length;
+  return size <= JOIN_LIMIT ? Buffer.concat(parts as Buffer[], size) : undefined;
 }

@@ -68,8 +68,7 @@ export class HostStdioTransport implements Transport {
    */
   sendRaw(line: Buffer | readonly Buffer[]): Promise<void> | undefined {
     if (this.closed) return undefined;
-    const ok = this.out.writeAll(line);
-    return this.out.write(NEWLINE) && ok ? undefined : this.drained();
+    return this.out.writeAll(Buffer.isBuffer(line) ? [line, NEWLINE] : [...line, NEWLINE]) ? undefined : this.drained();
   }
 
   private write(data: string | Buffer | readonly Buffer[]): Promise<void> {

@@ -1,5 +1,5 @@
-// BatchedWriter (src/transports/batch.ts): the writes of one turn leave together, in order, and
-// none waits past the turn.
+// BatchedWriter (src/transports/batch.ts): the first message of a turn leaves at once, as one
+// buffer; the rest of the turn's messages leave together, in order; none waits past the turn.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { BatchedWriter } from '../../src/transports/batch.js';
@@ -21,45 +21,61 @@ function recorder() {
 }
 
 describe('BatchedWriter', () => {
-  it('hands the writes of one turn to the stream as one batch, in order', async () => {
+  it('writes the first message of a turn at once and hands the rest of the turn to the stream as one batch, in order', async () => {
     const { out, batches } = recorder();
     const w = new BatchedWriter(out);
-    w.write('a');
-    w.write(Buffer.from('b'));
-    await Promise.resolve().then(() => w.write('c'));
+    w.writeAll('a');
+    expect(batches).toEqual([['a']]);
+    w.writeAll(Buffer.from('b'));
+    await Promise.resolve().then(() => w.writeAll('c'));
+    expect(batches).toEqual([['a']]);
     await new Promise((r) => setImmediate(r));
-    expect(batches).toEqual([['a', 'b', 'c']]);
+    expect(batches).toEqual([['a'], ['b', 'c']]);
   });
 
   it('writes of later turns make batches of their own; nothing waits for a next write', async () => {
     const { out, batches } = recorder();
     const w = new BatchedWriter(out);
-    w.write('1');
+    w.writeAll('1');
     await new Promise((r) => setImmediate(r));
     expect(batches).toEqual([['1']]);
-    w.write('2');
-    w.write('3');
+    w.writeAll('2');
+    w.writeAll('3');
+    w.writeAll('4');
     await new Promise((r) => setImmediate(r));
-    expect(batches).toEqual([['1'], ['2', '3']]);
+    expect(batches).toEqual([['1'], ['2'], ['3', '4']]);
   });
 
-  it('writeAll takes a message or its pieces, in order, in the same batch', async () => {
+  it("joins a small message's pieces into one buffer, first of its turn or not", async () => {
     const { out, batches } = recorder();
     const w = new BatchedWriter(out);
     expect(w.writeAll([Buffer.from('a'), Buffer.from('b')])).toBe(true);
-    expect(w.writeAll('c')).toBe(true);
+    expect(w.writeAll([Buffer.from('c'), Buffer.from('d'), Buffer.from('e')])).toBe(true);
+    expect(w.writeAll('f')).toBe(true);
     await new Promise((r) => setImmediate(r));
-    expect(batches).toEqual([['a', 'b', 'c']]);
+    expect(batches).toEqual([['ab'], ['cde', 'f']]);
+  });
+
+  it("writes a big message's pieces as they are, in one batch, never joined", async () => {
+    const { out, batches } = recorder();
+    const w = new BatchedWriter(out);
+    const big = Buffer.alloc(64 * 1024, 0x61);
+    w.writeAll([Buffer.from('<'), big, Buffer.from('>')]);
+    w.writeAll('next');
+    expect(batches).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([['<', big.toString(), '>', 'next']]);
   });
 
   it('leaves a stream corked by someone else as it is', async () => {
     const { out, batches } = recorder();
     out.cork();
     const w = new BatchedWriter(out);
-    w.write('x');
+    w.writeAll('x');
+    w.writeAll('y');
     await new Promise((r) => setImmediate(r));
     expect(batches).toEqual([]);
     out.uncork();
-    expect(batches).toEqual([['x']]);
+    expect(batches).toEqual([['x', 'y']]);
   });
 });
