@@ -1,23 +1,26 @@
-// Writes to a pipe, cheap for a lone message and batched for a busy turn. The first message of a
-// turn of the event loop is written at once, as one buffer (a small message's pieces joined): the
-// peer gets it without waiting for the rest of the turn, and a plain write costs less than the
-// stream's corked path (measured: a line relay through cork and writev added ~12 µs p50 a message
-// over one that wrote each line as one buffer). The messages after it in the same turn (many calls
-// in flight: one read from a pipe often holds several messages, each answered in the same turn)
-// are corked and leave together in one system call when the turn's synchronous work and promise
-// jobs are done (process.nextTick runs after them). The order of writes is kept.
+// Writes to a pipe, cheap for a lone message and batched for a busy pipe. A message is written at
+// once, as one buffer (a small message's pieces joined): the peer gets it without waiting for the
+// rest of the turn, and a plain write costs less than the stream's corked path (measured: a line
+// relay through cork and writev added ~12 µs p50 a message over one that wrote each line as one
+// buffer). But when the line being handled is followed by more lines in the same read (many
+// calls in flight: one read often holds several messages, each forwarded or answered at once),
+// the writes are corked and leave together in one system call when the turn's synchronous work
+// and promise jobs are done (process.nextTick runs after them): with 16 calls in flight, a write
+// per message cost more CPU and latency than it saved. The order of writes is kept.
 import type { Writable } from 'node:stream';
 
 /** Pieces of a message up to this size are joined into one buffer; a bigger one is written in pieces (never copied). */
 const JOIN_LIMIT = 64 * 1024;
 
+/**
+ * Set by LineSplitter (./lines.ts) while a line is handled: another complete line follows it in
+ * the same read. Writes made meanwhile are batched.
+ */
+export const reading = { more: false };
+
 export class BatchedWriter {
-  /** A message was written in this turn; later ones are corked. */
-  private busy = false;
   private corked = false;
-  private readonly endTurn = (): void => {
-    this.busy = false;
-    if (!this.corked) return;
+  private readonly uncork = (): void => {
     this.corked = false;
     this.out.uncork();
   };
@@ -27,14 +30,10 @@ export class BatchedWriter {
   /** A message, or its pieces in order; false when the stream wants the caller to wait for 'drain'. */
   writeAll(data: string | Buffer | readonly Buffer[]): boolean {
     const one = typeof data === 'string' || Buffer.isBuffer(data) ? data : joined(data);
-    if (!this.busy) {
-      this.busy = true;
-      process.nextTick(this.endTurn);
-      if (one !== undefined) return this.out.write(one);
-    }
-    if (!this.corked && !this.out.writableCorked) {
+    if ((reading.more || one === undefined) && !this.corked && !this.out.writableCorked) {
       this.corked = true;
       this.out.cork();
+      process.nextTick(this.uncork);
     }
     if (one !== undefined) return this.out.write(one);
     let ok = true;

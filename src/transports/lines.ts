@@ -3,6 +3,8 @@
 // Chunks are kept in a list and joined once per line (not re-concatenated per chunk, which is
 // quadratic for big messages).
 
+import { reading } from './batch.js';
+
 export class LineSplitter {
   private parts: Buffer[] = [];
   private size = 0;
@@ -17,9 +19,13 @@ export class LineSplitter {
 
   push(chunk: Buffer): void {
     let start = 0;
-    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+    // The next newline is found before a line is handled: whether another complete line follows
+    // it in this read tells writers to batch (./batch.ts).
+    let nl = chunk.indexOf(10);
+    while (nl !== -1) {
       const piece = chunk.subarray(start, nl);
       start = nl + 1;
+      nl = chunk.indexOf(10, start);
       if (this.dropping) {
         this.dropping = false;
         continue;
@@ -33,7 +39,13 @@ export class LineSplitter {
       }
       // Tolerate CRLF framing from servers written on Windows.
       if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
-      if (line.length) this.onLine(line);
+      if (!line.length) continue;
+      reading.more = nl !== -1;
+      try {
+        this.onLine(line);
+      } finally {
+        reading.more = false;
+      }
     }
     if (start >= chunk.length || this.dropping) return;
     const rest = chunk.subarray(start);

@@ -1,8 +1,10 @@
-// BatchedWriter (src/transports/batch.ts): the first message of a turn leaves at once, as one
-// buffer; the rest of the turn's messages leave together, in order; none waits past the turn.
+// BatchedWriter (src/transports/batch.ts): a message is written at once, as one buffer, unless
+// the line being handled has more lines behind it in the same read (LineSplitter says so): then
+// the turn's messages leave together, in order, and none waits past the turn.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { BatchedWriter } from '../../src/transports/batch.js';
+import { LineSplitter } from '../../src/transports/lines.js';
 
 /** A stream that records each system-call-sized batch it is handed. */
 function recorder() {
@@ -20,40 +22,50 @@ function recorder() {
   return { out, batches };
 }
 
+const turn = () => new Promise((r) => setImmediate(r));
+
 describe('BatchedWriter', () => {
-  it('writes the first message of a turn at once and hands the rest of the turn to the stream as one batch, in order', async () => {
+  it('writes a lone message at once, its pieces joined into one buffer', () => {
     const { out, batches } = recorder();
     const w = new BatchedWriter(out);
-    w.writeAll('a');
-    expect(batches).toEqual([['a']]);
-    w.writeAll(Buffer.from('b'));
-    await Promise.resolve().then(() => w.writeAll('c'));
-    expect(batches).toEqual([['a']]);
-    await new Promise((r) => setImmediate(r));
-    expect(batches).toEqual([['a'], ['b', 'c']]);
+    expect(w.writeAll([Buffer.from('a'), Buffer.from('b'), Buffer.from('\n')])).toBe(true);
+    expect(batches).toEqual([['ab\n']]);
+    w.writeAll('c');
+    expect(batches).toEqual([['ab\n'], ['c']]);
   });
 
-  it('writes of later turns make batches of their own; nothing waits for a next write', async () => {
+  it('batches what is written for the lines of one busy read, in order, and sends the batch when the turn ends', async () => {
     const { out, batches } = recorder();
     const w = new BatchedWriter(out);
-    w.writeAll('1');
-    await new Promise((r) => setImmediate(r));
-    expect(batches).toEqual([['1']]);
-    w.writeAll('2');
-    w.writeAll('3');
-    w.writeAll('4');
-    await new Promise((r) => setImmediate(r));
-    expect(batches).toEqual([['1'], ['2'], ['3', '4']]);
+    const lines = new LineSplitter((line) => w.writeAll([Buffer.from('<'), line, Buffer.from('>')]));
+    lines.push(Buffer.from('1\n2\n3\n'));
+    expect(batches).toEqual([]);
+    await turn();
+    expect(batches).toEqual([['<1>', '<2>', '<3>']]);
+    // A read with one line: written at once again.
+    lines.push(Buffer.from('4\n'));
+    expect(batches).toEqual([['<1>', '<2>', '<3>'], ['<4>']]);
   });
 
-  it("joins a small message's pieces into one buffer, first of its turn or not", async () => {
+  it('counts only complete lines as more to come: a line followed by a partial one is written at once', () => {
     const { out, batches } = recorder();
     const w = new BatchedWriter(out);
-    expect(w.writeAll([Buffer.from('a'), Buffer.from('b')])).toBe(true);
-    expect(w.writeAll([Buffer.from('c'), Buffer.from('d'), Buffer.from('e')])).toBe(true);
-    expect(w.writeAll('f')).toBe(true);
-    await new Promise((r) => setImmediate(r));
-    expect(batches).toEqual([['ab'], ['cde', 'f']]);
+    const lines = new LineSplitter((line) => w.writeAll(line));
+    lines.push(Buffer.from('a\nb'));
+    expect(batches).toEqual([['a']]);
+    lines.push(Buffer.from('c\n'));
+    expect(batches).toEqual([['a'], ['bc']]);
+  });
+
+  it('a line whose handler throws leaves later writes unbatched', () => {
+    const { out, batches } = recorder();
+    const w = new BatchedWriter(out);
+    const lines = new LineSplitter(() => {
+      throw new Error('boom');
+    });
+    expect(() => lines.push(Buffer.from('x\ny\n'))).toThrow('boom');
+    w.writeAll('after');
+    expect(batches).toEqual([['after']]);
   });
 
   it("writes a big message's pieces as they are, in one batch, never joined", async () => {
@@ -63,7 +75,7 @@ describe('BatchedWriter', () => {
     w.writeAll([Buffer.from('<'), big, Buffer.from('>')]);
     w.writeAll('next');
     expect(batches).toEqual([]);
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(batches).toEqual([['<', big.toString(), '>', 'next']]);
   });
 
@@ -73,7 +85,7 @@ describe('BatchedWriter', () => {
     const w = new BatchedWriter(out);
     w.writeAll('x');
     w.writeAll('y');
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(batches).toEqual([]);
     out.uncork();
     expect(batches).toEqual([['x', 'y']]);
