@@ -57,11 +57,13 @@ class Scanned implements AnswerOf {
 }
 
 const MARK = Buffer.from('"aw~');
-const OURS = /^aw~\d{1,15}$/;
+/** Our token: "aw~" and a call number (1 to 15 digits, no leading zero: "aw~01" is not call 1). */
+const OURS = /^aw~[1-9]\d{0,14}$/;
 const CR = 0x0d;
 
 export class LaneWire {
-  private readonly calls = new Map<string, LaneCall>();
+  /** Open calls by number (the N of their token): a number found in the bytes costs no string. */
+  private readonly calls = new Map<number, LaneCall>();
   private seq = 0;
 
   /** `write` returns undefined when the line was written at once, else a promise of the write. */
@@ -73,17 +75,19 @@ export class LaneWire {
 
   /** Sends a request the caller serialises itself (with this id and progress token, and its newline; in pieces, written in order); returns the id. */
   requestRaw(build: (id: string) => Buffer | readonly Buffer[], call: LaneCall): string {
-    const id = `aw~${++this.seq}`;
-    this.calls.set(id, call);
+    const n = ++this.seq;
+    const id = `aw~${n}`;
+    this.calls.set(n, call);
     this.write(build(id))?.catch((e: unknown) => {
-      if (this.calls.delete(id)) call.onGone(`could not be written to (${(e as Error).message})`);
+      if (this.calls.delete(n)) call.onGone(`could not be written to (${(e as Error).message})`);
     });
     return id;
   }
 
   /** The caller gave up (cancelled, timed out): the server is told; a late answer is dropped. */
   cancel(id: string, reason: string): void {
-    if (!this.calls.delete(id)) return;
+    const n = seqOf(id);
+    if (n === undefined || !this.calls.delete(n)) return;
     this.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })}\n`)?.catch(() => {});
   }
 
@@ -106,11 +110,11 @@ export class LaneWire {
     const top = scanObject(line);
     if (!top || top.members.has('method') || skipWs(line, top.end) !== line.length) return false;
     const idAt = top.members.get('id');
-    const id = idAt && ourToken(line, idAt);
-    const call = id === undefined ? undefined : this.calls.get(id);
+    const n = idAt && ourToken(line, idAt);
+    const call = n === undefined ? undefined : this.calls.get(n);
     const isResult = call && answerShape(line, top.members);
     if (!call || isResult === undefined) return false;
-    this.calls.delete(id!);
+    this.calls.delete(n!);
     call.onResponse(line, idAt!.start, idAt!.end, new Scanned(line, isResult, top.members.get('result')));
     return true;
   }
@@ -125,16 +129,17 @@ export class LaneWire {
     }
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return false;
     const m = msg as { id?: unknown; method?: unknown; params?: { progressToken?: unknown } };
-    if (m.method === 'notifications/progress' && m.id === undefined && typeof m.params?.progressToken === 'string') {
-      const call = this.calls.get(m.params.progressToken);
+    if (m.method === 'notifications/progress' && m.id === undefined) {
+      const n = seqOf(m.params?.progressToken);
+      const call = n === undefined ? undefined : this.calls.get(n);
       if (!call) return false;
-      call.onProgress(m.params as Record<string, unknown>);
+      call.onProgress(m.params!);
       return true;
     }
-    if (m.method !== undefined || typeof m.id !== 'string') return false;
-    const call = this.calls.get(m.id);
+    const n = m.method === undefined ? seqOf(m.id) : undefined;
+    const call = n === undefined ? undefined : this.calls.get(n);
     if (!call) return false;
-    this.calls.delete(m.id);
+    this.calls.delete(n!);
     const answer = asAnswer(msg);
     if (!answer) {
       call.onGone(`answered tools/call with something that is not a JSON-RPC response`);
@@ -152,9 +157,10 @@ export class LaneWire {
   private malformed(line: Buffer): boolean {
     const top = scanObject(line)?.members;
     const id = top && valueOf(line, top.get('id'));
-    const call = typeof id === 'string' ? this.calls.get(id) : undefined;
+    const n = seqOf(id);
+    const call = n === undefined ? undefined : this.calls.get(n);
     if (!call) return false;
-    this.calls.delete(id as string);
+    this.calls.delete(n!);
     call.onGone('answered tools/call with a line that is not valid JSON');
     return true;
   }
@@ -171,11 +177,28 @@ function asAnswer(msg: object): LaneAnswer | undefined {
   return isObject(e) && Number.isInteger(e.code) && typeof e.message === 'string' ? (m as LaneAnswer) : undefined;
 }
 
-/** Our token, when the span holds exactly `"aw~N"` (an escaped spelling is parsed instead). */
-function ourToken(line: Buffer, at: Span): string | undefined {
-  if (at.end - at.start > 20 || line[at.start] !== 0x22) return undefined;
-  const id = line.toString('latin1', at.start + 1, at.end - 1);
-  return OURS.test(id) ? id : undefined;
+/** The call number of one of our tokens, given as a string (progress tokens and ids of a parsed line). */
+function seqOf(id: unknown): number | undefined {
+  return typeof id === 'string' && OURS.test(id) ? Number(id.slice(3)) : undefined;
+}
+
+/**
+ * The call number, when the span holds exactly `"aw~N"` as OURS spells it (an escaped spelling is
+ * parsed instead): read from the bytes, no string made.
+ */
+function ourToken(line: Buffer, at: Span): number | undefined {
+  const s = at.start;
+  const close = at.end - 1;
+  // A quote, "aw~", 1 to 15 digits without a leading zero, a quote.
+  if (close - s < 5 || close - s > 19 || line[s] !== 0x22 || line[close] !== 0x22) return undefined;
+  if (line[s + 1] !== 0x61 || line[s + 2] !== 0x77 || line[s + 3] !== 0x7e || line[s + 4] === 0x30) return undefined;
+  let n = 0;
+  for (let i = s + 4; i < close; i++) {
+    const d = line[i]! - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** The member is the string "2.0" as written (an escaped spelling is not, and goes the parsed way); five bytes compared here cost less than a native call. */
@@ -206,7 +229,7 @@ export function idSpan(line: Buffer, id: string): { start: number; end: number }
   if (!OURS.test(id) || line.indexOf(CR) !== -1) return undefined;
   const top = scanObject(line);
   const span = top?.members.get('id');
-  if (!span || skipWs(line, top!.end) !== line.length || ourToken(line, span) !== id) return undefined;
+  if (!span || skipWs(line, top!.end) !== line.length || ourToken(line, span) !== seqOf(id)) return undefined;
   return span;
 }
 

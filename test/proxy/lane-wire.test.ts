@@ -31,6 +31,13 @@ describe('idSpan: the one top-level id of an answer that may cross as written', 
     // An escaped spelling of our token is re-encoded, not spliced.
     ['{"jsonrpc":"2.0","id":"aw\\u007e1","result":{}}', 'aw~1', false],
     ['{"jsonrpc":"2.0","id":"aw~x1"}', 'aw~x1', false],
+    // Bytes next to the digits are not digits: read as numbers they would name another call
+    // (";" as 11, "2/" as 19), and leading zeros spell no call of ours.
+    ['{"jsonrpc":"2.0","id":"aw~;","result":{}}', 'aw~11', false],
+    ['{"jsonrpc":"2.0","id":"aw~2/","result":{}}', 'aw~19', false],
+    ['{"jsonrpc":"2.0","id":"aw~07","result":{}}', 'aw~7', false],
+    ['{"jsonrpc":"2.0","id":"aw~123456789012345","result":{}}', 'aw~123456789012345', true],
+    ['{"jsonrpc":"2.0","id":"aw~1234567890123456","result":{}}', 'aw~1234567890123456', false],
   ])('%s', (line, id, crosses) => {
     expect(idSpan(B(line), id) !== undefined).toBe(crosses);
   });
@@ -82,6 +89,7 @@ describe('LaneWire', () => {
     expect(l.take(B('{"jsonrpc":"2.0","id":0,"result":{}}'))).toBe(false);
     expect(l.take(B(`{"method":"notifications/progress","params":{"progressToken":"${id}","progress":1},"jsonrpc":"2.0"}`))).toBe(true);
     expect(l.take(B(`{"method":"notifications/progress","params":{"progressToken":"aw~999","progress":1},"jsonrpc":"2.0"}`))).toBe(false);
+    expect(l.take(B(`{"method":"notifications/progress","params":{"progressToken":"${id.replace('~', '~0')}","progress":1},"jsonrpc":"2.0"}`))).toBe(false);
     expect(l.take(B(`{"result":{"ok":true},"jsonrpc":"2.0","id":"${id}"}`))).toBe(true);
     expect(got.progress).toEqual([{ progressToken: id, progress: 1 }]);
     expect(got.line).toBe('{"result":{"ok":true},"jsonrpc":"2.0","id":5}');
@@ -188,6 +196,29 @@ describe('LaneWire', () => {
       taken: true,
       host: { jsonrpc: '2.0', result: { content: [] }, id: 5 },
     },
+    // Spellings near the lane's token that are not it: the call keeps waiting (read from the
+    // bytes as a number, each check of the token counts; the parsed path agrees).
+    ...[
+      ['a leading zero', (id: string) => id.replace('~', '~0')],
+      ['another call number', (id: string) => `${id}0`],
+      ['a byte below the digits', (id: string) => `${id}/`],
+      ['a byte above the digits', (id: string) => `${id}:`],
+      ['no number', () => 'aw~'],
+      ['another prefix', (id: string) => id.replace('aw', 'ax')],
+      ['sixteen digits', () => `aw~1${'0'.repeat(15)}`],
+    ].map(([what, spell]) => ({
+      name: `an id with ${what as string}`,
+      line: (id: string) => `{"jsonrpc":"2.0","id":"${(spell as (id: string) => string)(id)}","result":{"content":[]}}`,
+      taken: false,
+    })),
+    ...[
+      ['a leading zero', (id: string) => id.replace('~', '~0')],
+      ['another call number', (id: string) => `${id}0`],
+    ].map(([what, spell]) => ({
+      name: `an escaped id with ${what as string} (the parsed path)`,
+      line: (id: string) => `{"jsonrpc":"2.0","id":"${(spell as (id: string) => string)(id).replace('~', '\\u007e')}","result":{"content":[]}}`,
+      taken: false,
+    })),
     {
       name: 'a result that is not an object',
       line: (id: string) => `{"jsonrpc":"2.0","id":"${id}","result":"x"}`,
