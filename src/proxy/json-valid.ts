@@ -36,25 +36,35 @@ class Words {
     this.words = new Uint32Array(b.buffer, offset + this.first, Math.max(0, (b.length - this.first) >> 2));
   }
 
-  /** Whether b[i, i + 4) is one word of plain string bytes: none a quote, a backslash or a control byte. */
-  plain(i: number): boolean {
+  /**
+   * From `i`, past every whole aligned word of plain string bytes (none a quote, a backslash or a
+   * control byte) that ends by `end`: the index of the first byte not in one (`i` itself when `i`
+   * is not at a word's start). One tight loop: a call per word cost half the time of a 1 MB check.
+   */
+  skipPlain(i: number, end: number): number {
     const k = i - this.first;
-    if (k < 0 || (k & 3) !== 0 || (k >> 2) >= this.words.length) return false;
-    const w = this.words[k >> 2]!;
-    const q = w ^ 0x22222222;
-    const s = w ^ 0x5c5c5c5c;
-    // Per byte: below 0x20, or zero after the XOR (a quote, a backslash): the "has a byte less
-    // than" tests of Bit Twiddling Hacks (Sean Eron Anderson), exact as yes/no answers.
-    const bits = ((w - 0x20202020) & ~w) | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s);
-    return (bits & 0x80808080) === 0;
+    if (k < 0 || (k & 3) !== 0) return i;
+    const words = this.words;
+    const last = Math.min(words.length, (end - this.first) >> 2);
+    let n = k >> 2;
+    for (; n < last; n++) {
+      const w = words[n]!;
+      const q = w ^ 0x22222222;
+      const s = w ^ 0x5c5c5c5c;
+      // Per byte: below 0x20, or zero after the XOR (a quote, a backslash): the "has a byte less
+      // than" tests of Bit Twiddling Hacks (Sean Eron Anderson), exact as yes/no answers.
+      if ((((w - 0x20202020) & ~w) | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)) & 0x80808080) break;
+    }
+    return this.first + (n << 2);
   }
 }
 
 /** The index just past the string starting at `i` (its opening quote), or -1. */
 function skipString(b: Buffer, i: number, end: number, words: Words): number {
   for (i++; i < end; ) {
-    if (i + 4 <= end && words.plain(i)) {
-      i += 4;
+    const past = words.skipPlain(i, end);
+    if (past > i) {
+      i = past;
       continue;
     }
     const c = b[i]!;
